@@ -1,0 +1,256 @@
+"""The exact-track experiments E1–E4 of THEORY.md §4 as pure functions returning tables.
+
+Each function maps automaton parameters to a DataFrame (or a dict) that a workflow script writes
+out unchanged; the column names follow the output contracts of DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binom
+
+from .automaton import (
+    RECOVER,
+    Automaton,
+    base_policy,
+    decided_states,
+    epsilon_horizon,
+    expected_harm,
+    harm_information,
+    harm_values,
+    per_position_kl,
+    random_tabular_policy,
+    recovery_eventual,
+)
+from .gibbs import Objective, objective_value, optimal_policy, recovery_lower_bound
+from .gradients import gradient_norm_by_position, neural_gradient_check, tabular_gradient_errors
+
+
+def with_m(automaton: Automaton, m: int) -> Automaton:
+    return dataclasses.replace(automaton, m=m)
+
+
+def identities(automaton: Automaton, betas, n_tabular: int, n_neural: int, seed: int) -> dict:
+    """E1 and the exact parts of P3–P6: the largest violation of each identity, in float64.
+
+    - P1/P2: max over random tabular policies of |autograd - covariance|, |autograd - closed form|,
+      and the largest |gradient| at decided states (exactly 0 in theory);
+    - P1 with shared parameters (an MLP over states);
+    - P3: |Σ_t I_t - Var(h)| at the base and at every random policy;
+    - P4: |objective(π*) - (-β log Z_0)| (π* is the optimum) and max |π* - π_ref| past the horizon;
+    - P5: min over harmful states of π*(R|s) - σ(ℓ_ref + μγ^t/β) (≥ 0 in theory), over the prefill grid.
+    """
+    rng = np.random.default_rng(seed)
+    base = base_policy(automaton)
+    p_harm = expected_harm(base)
+    out: dict = {"p_harm_base": p_harm, "automaton": dataclasses.asdict(automaton)}
+
+    tabular = [tabular_gradient_errors(automaton, rng) for _ in range(n_tabular)]
+    out["n_tabular_policies"] = n_tabular
+    out["gradient_covariance_max_abs_error"] = max(r["autograd_vs_covariance"] for r in tabular)
+    out["gradient_closed_form_max_abs_error"] = max(r["autograd_vs_closed_form"] for r in tabular)
+    out["gradient_harm_score_max_abs_error"] = max(r["autograd_vs_harm_score"] for r in tabular)
+    out["gradient_past_horizon_max_abs"] = max(r["max_abs_gradient_past_horizon"] for r in tabular)
+    out["gradient_max_abs"] = max(r["max_abs_gradient"] for r in tabular)
+
+    neural = [neural_gradient_check(automaton, seed + i) for i in range(n_neural)]
+    out["n_neural_policies"] = n_neural
+    out["neural_gradient_covariance_max_abs_error"] = max(r["neural_autograd_vs_covariance_sum"] for r in neural)
+
+    info = harm_information(base)
+    out["variance_decomposition_abs_error"] = abs(info.sum() - p_harm * (1 - p_harm))
+    out["variance_decomposition_random_max_abs_error"] = _variance_decomposition_random(automaton, rng, n_tabular)
+
+    gibbs_errors, past_horizon = [], []
+    decided = decided_states(base)
+    for beta in betas:
+        objective = Objective(beta)
+        star, log_z0 = optimal_policy(base, objective)
+        gibbs_errors.append(abs(objective_value(star, base, objective) + beta * log_z0))
+        diff = np.abs(star.next_probs - base.next_probs).max(axis=-1)
+        past_horizon.append(float(diff[decided].max()))
+    out["gibbs_objective_max_abs_error"] = max(gibbs_errors)
+    out["standard_vs_base_past_horizon_max_abs"] = max(past_horizon)
+    return out
+
+
+def _variance_decomposition_random(automaton: Automaton, rng: np.random.Generator, n: int) -> float:
+    worst = 0.0
+    for _ in range(n):
+        policy = random_tabular_policy(automaton, rng)
+        p = expected_harm(policy)
+        worst = max(worst, abs(harm_information(policy).sum() - p * (1 - p)))
+    return worst
+
+
+def recovery_bound_table(automaton: Automaton, betas, mus, gammas) -> pd.DataFrame:
+    """P5/P6 at every harmful state (t, j), t = 1..T-1: π*(R|s), π_ref(R|s) and the bound."""
+    base = base_policy(automaton)
+    rows = []
+    T, m = automaton.T, automaton.m
+    t_grid, j_grid = np.meshgrid(np.arange(1, T), np.arange(m + 1), indexing="ij")
+    for beta in betas:
+        for mu in mus:
+            for gamma in gammas:
+                objective = Objective(beta, mu, gamma)
+                star, _ = optimal_policy(base, objective)
+                bound = recovery_lower_bound(base, objective)
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "beta": beta,
+                            "mu": mu,
+                            "gamma": gamma,
+                            "position": t_grid.ravel() + 1,
+                            "t": t_grid.ravel(),
+                            "j": j_grid.ravel(),
+                            "recovery_prob": star.next_probs[1:, :, RECOVER].ravel(),
+                            "base_recovery_prob": base.next_probs[1:, :, RECOVER].ravel(),
+                            "bound": bound[1:].ravel(),
+                        }
+                    )
+                )
+    table = pd.concat(rows, ignore_index=True)
+    table["slack"] = table["recovery_prob"] - table["bound"]
+    return table
+
+
+def harm_information_table(automaton: Automaton, m_sweep) -> pd.DataFrame:
+    """I_t(π_ref) and the tabular gradient norm ‖g_t‖ at π_ref, t = 1..T, for every m."""
+    frames = []
+    for m in m_sweep:
+        base = base_policy(with_m(automaton, m))
+        info = harm_information(base)
+        grad = gradient_norm_by_position(base)
+        t = np.arange(1, automaton.T + 1)
+        frames.append(pd.DataFrame({"m": m, "t": t, "harm_information": info[1:], "gradient_norm": grad[1:]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def horizon_table(automaton: Automaton, m_sweep, epsilon: float) -> pd.DataFrame:
+    """Per m: P(h=1), Σ_t I_t = Var(h), the ε-horizon t_ε, and the I-weighted mean position."""
+    rows = []
+    for m in m_sweep:
+        base = base_policy(with_m(automaton, m))
+        info = harm_information(base)
+        p = expected_harm(base)
+        rows.append(
+            {
+                "m": m,
+                "p_harm": p,
+                "total_information": info.sum(),
+                "variance": p * (1 - p),
+                "epsilon": epsilon,
+                "t_epsilon": epsilon_horizon(info, epsilon),
+                "mean_information_position": float((np.arange(len(info)) * info).sum() / info.sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def kl_profile_table(automaton: Automaton, m_sweep, betas) -> pd.DataFrame:
+    """E2/E3: KL_t(π*_β) along π_ref, beside I_t(π_ref) and the large-β limit I_t / (2β²)."""
+    frames = []
+    t = np.arange(1, automaton.T + 1)
+    for m in m_sweep:
+        base = base_policy(with_m(automaton, m))
+        info = harm_information(base)[1:]
+        for beta in betas:
+            star, _ = optimal_policy(base, Objective(beta))
+            kl = per_position_kl(star, base)[1:]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "m": m,
+                        "beta": beta,
+                        "t": t,
+                        "kl": kl,
+                        "harm_information": info,
+                        "kl_limit": info / (2 * beta**2),
+                        "p_harm": expected_harm(star),
+                    }
+                )
+            )
+    table = pd.concat(frames, ignore_index=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["ratio"] = np.where(table["harm_information"] > 0, table["kl"] / table["kl_limit"], np.nan)
+    return table
+
+
+def prefill_table(automaton: Automaton, m_sweep, betas, mus, gammas) -> pd.DataFrame:
+    """E4: next-token and eventual recovery, and eventual harm, at every prefill state (k, j).
+
+    Policies: base; standard (μ = 0) for each β; recovery for each β, μ, γ.  The prefill state
+    (k, j) is the automaton state (k + 1, min(j, m)); k = 0..T-2, j = 0..k.
+    """
+    frames = []
+    for m in m_sweep:
+        auto_m = with_m(automaton, m)
+        base = base_policy(auto_m)
+        policies = [("base", np.nan, 0.0, np.nan, base)]
+        for beta in betas:
+            policies.append(("standard", beta, 0.0, np.nan, optimal_policy(base, Objective(beta))[0]))
+            if m == automaton.m:
+                for mu in mus:
+                    for gamma in gammas:
+                        star = optimal_policy(base, Objective(beta, mu, gamma))[0]
+                        policies.append(("recovery", beta, mu, gamma, star))
+        k_grid, j_grid = np.tril_indices(automaton.T - 1)
+        weights = harmful_prefill_weights(base)
+        for name, beta, mu, gamma, policy in policies:
+            eventual = recovery_eventual(policy)
+            harm, _ = harm_values(policy)
+            state_t, state_j = k_grid + 1, np.minimum(j_grid, m)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "policy": name,
+                        "beta": beta,
+                        "mu": mu,
+                        "gamma": gamma,
+                        "m": m,
+                        "k": k_grid,
+                        "j": j_grid,
+                        "recovery_next": policy.next_probs[state_t, state_j, RECOVER],
+                        "recovery_eventual": eventual[state_t, state_j],
+                        "harm_eventual": harm[state_t, state_j],
+                        "harmful_prefill_weight": weights[k_grid, j_grid],
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def harmful_prefill_weights(base) -> np.ndarray:
+    """w[k, j] = P_ref(j payloads among the first k complying tokens | the response reaches k, h = 1).
+
+    This is the distribution of prefill states met by an attacker who prefills the first k
+    complying tokens of a base-model harmful response (THEORY.md E4).  Uncapped j = 0..k.
+    """
+    T, m = base.T, base.m
+    q = base.next_probs[1, 0, 0]
+    f = base.next_probs[1, 0, 1]
+    weights = np.zeros((T - 1, T - 1))
+    V, _ = harm_values(base)
+    for k in range(T - 1):
+        j = np.arange(k + 1)
+        alive = binom.pmf(j, k, q / (q + f)) * (q + f) ** k  # P(k complying tokens with j payloads)
+        w = alive * V[k + 1, np.minimum(j, m)]
+        weights[k, : k + 1] = w / w.sum() if w.sum() > 0 else 0.0
+    return weights
+
+
+def prefill_attack_curve(prefill: pd.DataFrame) -> pd.DataFrame:
+    """Average the prefill table over the harmful-prefill distribution w[k, j], per policy and k."""
+    keys = ["policy", "beta", "mu", "gamma", "m", "k"]
+    weighted = prefill.assign(
+        recovery_next=prefill.recovery_next * prefill.harmful_prefill_weight,
+        recovery_eventual=prefill.recovery_eventual * prefill.harmful_prefill_weight,
+        harm_eventual=prefill.harm_eventual * prefill.harmful_prefill_weight,
+    )
+    grouped = weighted.groupby(keys, dropna=False)[["recovery_next", "recovery_eventual", "harm_eventual"]].sum()
+    return grouped.reset_index()
+

@@ -1,0 +1,77 @@
+"""The exact track: the harm automaton solved by dynamic programming (THEORY.md §2–§4, E1–E4)."""
+
+
+rule exact_identities:
+    """E1 + exact P3–P5 checks: largest violation of every identity, in float64."""
+    output:
+        "results/exact/identities.json",
+    params:
+        automaton=exact_automaton(),
+        betas=config["exact"]["betas"],
+        checks=config["exact"]["identity_checks"],
+        prefill=config["exact"]["prefill"],
+        seed=config["seed"],
+    log:
+        "logs/exact/identities.log",
+    benchmark:
+        "results/benchmarks/exact_identities.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/exact_identities.py"
+
+
+rule exact_harm_information:
+    """I_t(π_ref), the tabular gradient norm ‖g_t‖ and the ε-horizon for every m (E3)."""
+    output:
+        information="results/exact/harm_information.csv",
+        horizons="results/exact/horizons.csv",
+    params:
+        automaton=exact_automaton(),
+        m_sweep=config["exact"]["m_sweep"],
+        epsilon=config["exact"]["epsilon"],
+    log:
+        "logs/exact/harm_information.log",
+    benchmark:
+        "results/benchmarks/exact_harm_information.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/exact_harm_information.py"
+
+
+rule exact_kl_profile:
+    """E2/E3: KL_t of the standard Gibbs optimum against I_t / (2β²), over β and m."""
+    output:
+        "results/exact/kl_profile.csv",
+    params:
+        automaton=exact_automaton(),
+        m_sweep=config["exact"]["m_sweep"],
+        betas=config["exact"]["betas"],
+    log:
+        "logs/exact/kl_profile.log",
+    benchmark:
+        "results/benchmarks/exact_kl_profile.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/exact_kl_profile.py"
+
+
+rule exact_prefill:
+    """E4/P5/P6: recovery at every prefill state for base, standard and recovery optima."""
+    output:
+        prefill="results/exact/prefill.csv",
+        bound="results/exact/recovery_bound.csv",
+    params:
+        automaton=exact_automaton(),
+        m_sweep=config["exact"]["m_sweep"],
+        prefill=config["exact"]["prefill"],
+    log:
+        "logs/exact/prefill.log",
+    benchmark:
+        "results/benchmarks/exact_prefill.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/exact_prefill.py"

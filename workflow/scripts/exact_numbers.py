@@ -1,0 +1,23 @@
+"""Rule exact_numbers: the exact track's macros for the paper."""
+
+import json
+
+import pandas as pd
+
+from harmhorizon.io import setup_logging
+from harmhorizon.report.exact import exact_numbers
+from harmhorizon.report.latex import write_numbers
+
+log = setup_logging(snakemake.log[0])
+numbers = exact_numbers(
+    json.loads(open(snakemake.input.identities).read()),
+    pd.read_csv(snakemake.input.horizons),
+    pd.read_csv(snakemake.input.kl),
+    pd.read_csv(snakemake.input.prefill),
+    pd.read_csv(snakemake.input.bound),
+    epsilon=snakemake.params.epsilon,
+    figure_beta=snakemake.params.beta,
+    figure_mu=snakemake.params.mu,
+)
+log.info("%d numbers", len(numbers))
+write_numbers(numbers, snakemake.output[0])

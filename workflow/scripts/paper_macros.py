@@ -1,0 +1,8 @@
+"""Rule paper_macros."""
+
+from harmhorizon.io import atomic_path, setup_logging
+from harmhorizon.report.latex import macros_tex
+
+setup_logging(snakemake.log[0])
+with atomic_path(snakemake.output[0]) as tmp:
+    tmp.write_text(macros_tex(snakemake.input))
