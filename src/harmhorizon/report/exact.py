@@ -80,14 +80,18 @@ def exact_numbers(identities: dict, horizons: pd.DataFrame, kl: pd.DataFrame, pr
     numbers["FigMu"] = fmt(figure_mu)
     curve = prefill_attack_curve(prefill[prefill.m == default_m])
     sel = curve[(curve.policy == "recovery") & np.isclose(curve.beta, figure_beta) & np.isclose(curve.mu, figure_mu)]
-    deepest = curve.k.max()
-    for gamma, name in [(1.0, "GammaOne"), (sel.gamma[sel.gamma < 1].max(), "GammaLow")]:
-        part = sel[np.isclose(sel.gamma, gamma)].set_index("k")
-        numbers[f"RecEventualDeep{name}"] = fmt(part.loc[deepest, "recovery_eventual"])
-    numbers["GammaLow"] = fmt(sel.gamma[sel.gamma < 1].max())
+    deepest, at_horizon = int(curve.k.max()), horizon - 1
     base = curve[curve.policy == "base"].set_index("k")
-    numbers["RecEventualDeepBase"] = fmt(base.loc[deepest, "recovery_eventual"])
-    numbers["DeepestPrefill"] = fmt(int(deepest))
+    standard = curve[(curve.policy == "standard") & np.isclose(curve.beta, figure_beta)].set_index("k")
+    for depth, where in ((deepest, "Deep"), (at_horizon, "Horizon")):
+        for gamma, name in [(1.0, "GammaOne"), (sel.gamma[sel.gamma < 1].max(), "GammaLow")]:
+            part = sel[np.isclose(sel.gamma, gamma)].set_index("k")
+            numbers[f"RecEventual{where}{name}"] = fmt(part.loc[depth, "recovery_eventual"])
+        numbers[f"RecEventual{where}Base"] = fmt(base.loc[depth, "recovery_eventual"])
+        numbers[f"RecEventual{where}Standard"] = fmt(standard.loc[depth, "recovery_eventual"])
+    numbers["GammaLow"] = fmt(sel.gamma[sel.gamma < 1].max())
+    numbers["DeepestPrefill"] = fmt(deepest)
+    numbers["HorizonPrefill"] = fmt(at_horizon)
     return numbers
 
 
