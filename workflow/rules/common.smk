@@ -1,4 +1,4 @@
-"""Shared helpers for the rule files: config checks that the JSON schema cannot express."""
+"""Shared set-up for the rule files: config checks that the JSON schema cannot express."""
 
 import sys
 
@@ -7,11 +7,3 @@ sys.path.insert(0, str(REPO / "src"))
 from harmhorizon.config import check_config  # noqa: E402
 
 check_config(config)
-
-
-wildcard_constraints:
-    m=r"\d+",
-
-
-def exact_automaton():
-    return config["exact"]["automaton"]

@@ -5,18 +5,18 @@ rule exact_identities:
     """E1 + exact P3–P5 checks: largest violation of every identity, in float64."""
     output:
         "results/exact/identities.json",
-    params:
-        automaton=exact_automaton(),
-        betas=config["exact"]["betas"],
-        checks=config["exact"]["identity_checks"],
-        prefill=config["exact"]["prefill"],
-        seed=config["seed"],
     log:
         "logs/exact/identities.log",
     benchmark:
         "results/benchmarks/exact_identities.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    params:
+        automaton=config["exact"]["automaton"],
+        betas=config["exact"]["betas"],
+        checks=config["exact"]["identity_checks"],
+        prefill=config["exact"]["prefill"],
+        seed=config["seed"],
     script:
         "../scripts/exact_identities.py"
 
@@ -26,16 +26,16 @@ rule exact_harm_information:
     output:
         information="results/exact/harm_information.csv",
         horizons="results/exact/horizons.csv",
-    params:
-        automaton=exact_automaton(),
-        m_sweep=config["exact"]["m_sweep"],
-        epsilon=config["exact"]["epsilon"],
     log:
         "logs/exact/harm_information.log",
     benchmark:
         "results/benchmarks/exact_harm_information.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    params:
+        automaton=config["exact"]["automaton"],
+        m_sweep=config["exact"]["m_sweep"],
+        epsilon=config["exact"]["epsilon"],
     script:
         "../scripts/exact_harm_information.py"
 
@@ -44,16 +44,16 @@ rule exact_kl_profile:
     """E2/E3: KL_t of the standard Gibbs optimum against I_t / (2β²), over β and m."""
     output:
         "results/exact/kl_profile.csv",
-    params:
-        automaton=exact_automaton(),
-        m_sweep=config["exact"]["m_sweep"],
-        betas=config["exact"]["betas"],
     log:
         "logs/exact/kl_profile.log",
     benchmark:
         "results/benchmarks/exact_kl_profile.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    params:
+        automaton=config["exact"]["automaton"],
+        m_sweep=config["exact"]["m_sweep"],
+        betas=config["exact"]["betas"],
     script:
         "../scripts/exact_kl_profile.py"
 
@@ -63,15 +63,15 @@ rule exact_prefill:
     output:
         prefill="results/exact/prefill.csv",
         bound="results/exact/recovery_bound.csv",
-    params:
-        automaton=exact_automaton(),
-        m_sweep=config["exact"]["m_sweep"],
-        prefill=config["exact"]["prefill"],
     log:
         "logs/exact/prefill.log",
     benchmark:
         "results/benchmarks/exact_prefill.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    params:
+        automaton=config["exact"]["automaton"],
+        m_sweep=config["exact"]["m_sweep"],
+        prefill=config["exact"]["prefill"],
     script:
         "../scripts/exact_prefill.py"

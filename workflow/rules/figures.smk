@@ -1,6 +1,12 @@
 """Figures, tables and numbers of the exact track (seaborn figures; booktabs tables; LaTeX macros)."""
 
-EXACT_FIGURES = ["harm_information", "kl_information", "kl_horizon_sweep", "prefill_exact", "recovery_bound"]
+EXACT_FIGURES = [
+    "harm_information",
+    "kl_information",
+    "kl_horizon_sweep",
+    "prefill_exact",
+    "recovery_bound",
+]
 PAPER_INPUTS.extend(
     expand("results/figures/exact/{name}.pdf", name=EXACT_FIGURES)
     + [
@@ -44,15 +50,15 @@ rule figure_kl_information:
             caption="../report/kl_information.rst",
             category="Exact track",
         ),
-    params:
-        m=config["exact"]["automaton"]["m"],
-        betas_shown=[min(config["exact"]["betas"]), 1.0, max(config["exact"]["betas"])],
     log:
         "logs/figures/kl_information.log",
     benchmark:
         "results/benchmarks/figure_kl_information.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    params:
+        m=config["exact"]["automaton"]["m"],
+        betas_shown=[min(config["exact"]["betas"]), 1.0, max(config["exact"]["betas"])],
     script:
         "../scripts/figure_kl_information.py"
 
@@ -69,14 +75,14 @@ rule figure_kl_horizon_sweep:
             caption="../report/kl_horizon_sweep.rst",
             category="Exact track",
         ),
-    params:
-        beta=1.0,
     log:
         "logs/figures/kl_horizon_sweep.log",
     benchmark:
         "results/benchmarks/figure_kl_horizon_sweep.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    params:
+        beta=1.0,
     script:
         "../scripts/figure_kl_horizon_sweep.py"
 
@@ -93,16 +99,16 @@ rule figure_prefill_exact:
             caption="../report/prefill_exact.rst",
             category="Exact track",
         ),
-    params:
-        m=config["exact"]["automaton"]["m"],
-        beta=config["exact"]["prefill"]["figure"]["beta"],
-        mu=config["exact"]["prefill"]["figure"]["mu"],
     log:
         "logs/figures/prefill_exact.log",
     benchmark:
         "results/benchmarks/figure_prefill_exact.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    params:
+        m=config["exact"]["automaton"]["m"],
+        beta=config["exact"]["prefill"]["figure"]["beta"],
+        mu=config["exact"]["prefill"]["figure"]["mu"],
     script:
         "../scripts/figure_prefill_exact.py"
 
@@ -118,14 +124,14 @@ rule figure_recovery_bound:
             caption="../report/recovery_bound.rst",
             category="Exact track",
         ),
-    params:
-        beta=config["exact"]["prefill"]["figure"]["beta"],
     log:
         "logs/figures/recovery_bound.log",
     benchmark:
         "results/benchmarks/figure_recovery_bound.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    params:
+        beta=config["exact"]["prefill"]["figure"]["beta"],
     script:
         "../scripts/figure_recovery_bound.py"
 
@@ -172,15 +178,15 @@ rule exact_numbers:
         bound="results/exact/recovery_bound.csv",
     output:
         "results/exact/numbers.json",
-    params:
-        epsilon=config["exact"]["epsilon"],
-        beta=config["exact"]["prefill"]["figure"]["beta"],
-        mu=config["exact"]["prefill"]["figure"]["mu"],
     log:
         "logs/exact/numbers.log",
     benchmark:
         "results/benchmarks/exact_numbers.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    params:
+        epsilon=config["exact"]["epsilon"],
+        beta=config["exact"]["prefill"]["figure"]["beta"],
+        mu=config["exact"]["prefill"]["figure"]["mu"],
     script:
         "../scripts/exact_numbers.py"

@@ -1,8 +1,11 @@
 """The paper: merge every track's numbers into macros.tex, stage the sources, compile with latexmk."""
 
-PAPER_SOURCES = [str(REPO / "paper/main.tex"), str(REPO / "paper/references.bib")] + sorted(
-    str(path) for path in (REPO / "paper/sections").glob("*.tex")
-)
+import os
+
+PAPER_SOURCES = [
+    str(REPO / "paper/main.tex"),
+    str(REPO / "paper/references.bib"),
+] + sorted(str(path) for path in (REPO / "paper/sections").glob("*.tex"))
 
 
 rule paper_macros:
@@ -29,14 +32,14 @@ rule paper:
         figures_and_tables=PAPER_INPUTS,
     output:
         "paper/build/main.pdf",
-    params:
-        paper_dir=str(REPO / "paper"),
-        stage_dir="paper/build/stage",
     log:
         "logs/paper/latexmk.log",
     benchmark:
         "results/benchmarks/paper.tsv"
     conda:
         "../../envs/paper.yaml"
+    params:
+        paper_dir=lambda wildcards, input: os.path.dirname(input.sources[0]),
+        stage_dir="paper/build/stage",
     script:
         "../scripts/paper.py"

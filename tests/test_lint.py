@@ -1,0 +1,24 @@
+"""Style gates for the workflow: `snakemake --lint` finds nothing and snakefmt would change nothing."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def test_snakemake_lint_is_clean(tmp_path):
+    result = run_snakemake("--lint", "--configfile", str(REPO / "config/test.yaml"), workdir=tmp_path, check=False)
+    assert "Lints for" not in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+def test_snakefmt_is_clean():
+    snakefmt = Path(sys.executable).with_name("snakefmt")
+    result = subprocess.run(
+        [str(snakefmt), "--check", "Snakefile", "workflow/rules"], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
