@@ -13,6 +13,8 @@ result = identities(
     n_tabular=checks["n_tabular_policies"],
     n_neural=checks["n_neural_policies"],
     seed=snakemake.params.seed,
+    n_mc_samples=checks["n_monte_carlo_samples"],
+    n_mc_directions=checks["n_monte_carlo_directions"],
 )
 prefill = snakemake.params.prefill
 bound = recovery_bound_table(automaton, prefill["betas"], prefill["mus"], prefill["gammas"])

@@ -26,19 +26,26 @@ from .automaton import (
     recovery_eventual,
 )
 from .gibbs import Objective, objective_value, optimal_policy, recovery_lower_bound
-from .gradients import gradient_norm_by_position, neural_gradient_check, tabular_gradient_errors
+from .gradients import (
+    gradient_norm_by_position,
+    monte_carlo_gradient_check,
+    neural_gradient_check,
+    tabular_gradient_errors,
+)
 
 
 def with_m(automaton: Automaton, m: int) -> Automaton:
     return dataclasses.replace(automaton, m=m)
 
 
-def identities(automaton: Automaton, betas, n_tabular: int, n_neural: int, seed: int) -> dict:
+def identities(
+    automaton: Automaton, betas, n_tabular: int, n_neural: int, seed: int, n_mc_samples: int = 20000, n_mc_directions: int = 10
+) -> dict:
     """E1 and the exact parts of P3–P6: the largest violation of each identity, in float64.
 
     - P1/P2: max over random tabular policies of |autograd - covariance|, |autograd - closed form|,
       and the largest |gradient| at decided states (exactly 0 in theory);
-    - P1 with shared parameters (an MLP over states);
+    - P1 with shared parameters (an MLP over states), exactly and by Monte Carlo (E1);
     - P3: |Σ_t I_t - Var(h)| at the base and at every random policy;
     - P4: |objective(π*) - (-β log Z_0)| (π* is the optimum) and max |π* - π_ref| past the horizon;
     - P5: min over harmful states of π*(R|s) - σ(ℓ_ref + μγ^t/β) (≥ 0 in theory), over the prefill grid.
@@ -59,6 +66,12 @@ def identities(automaton: Automaton, betas, n_tabular: int, n_neural: int, seed:
     neural = [neural_gradient_check(automaton, seed + i) for i in range(n_neural)]
     out["n_neural_policies"] = n_neural
     out["neural_gradient_covariance_max_abs_error"] = max(r["neural_autograd_vs_covariance_sum"] for r in neural)
+    mc = [monte_carlo_gradient_check(automaton, seed + i, n_mc_samples, n_mc_directions) for i in range(n_neural)]
+    out["mc_gradient_n_samples"] = n_mc_samples
+    out["mc_gradient_n_directions"] = n_mc_directions * n_neural
+    out["mc_gradient_max_abs_z"] = max(r["mc_gradient_max_abs_z"] for r in mc)
+    out["mc_gradient_fraction_in_ci"] = float(np.mean([r["mc_gradient_fraction_in_ci"] for r in mc]))
+    out["mc_reinforce_over_covariance_variance"] = float(np.median([r["mc_reinforce_over_covariance_variance"] for r in mc]))
 
     info = harm_information(base)
     out["variance_decomposition_abs_error"] = abs(info.sum() - p_harm * (1 - p_harm))

@@ -140,26 +140,41 @@ def tabular_gradient_errors(automaton: Automaton, rng: np.random.Generator) -> d
     }
 
 
-class StatePolicyNet(torch.nn.Module):
-    """A small MLP policy shared across all states (t, j): the 'neural' policy of THEORY.md E1."""
+def _base_row(automaton: Automaton) -> tuple[float, float, float, float]:
+    return (automaton.q, automaton.filler, automaton.r, automaton.e)
 
-    def __init__(self, T: int, m: int, hidden: int = 16, seed: int = 0):
+
+class StatePolicyNet(torch.nn.Module):
+    """A small MLP policy shared across all states (t, j): the 'neural' policy of THEORY.md E1.
+
+    log π_θ(· | t, j) = log_softmax(log π_ref(· | t, j) + MLP_θ(t/T, j/m)), with N(0, scale²)
+    weights, so that the policy is a random perturbation of the base automaton (and harm is common).
+    """
+
+    def __init__(self, T: int, m: int, hidden: int = 16, seed: int = 0, scale: float = 0.5, c: float = 0.7,
+                 base_row=(0.35, 0.60, 0.03, 0.02)):
         super().__init__()
         generator = torch.Generator().manual_seed(seed)
         self.T, self.m = T, m
-        self.comply_logits = torch.nn.Parameter(torch.randn(2, generator=generator, dtype=torch.float64))
+        self.register_buffer("base_log_probs", torch.log(torch.tensor(base_row, dtype=torch.float64)))
+        comply = torch.log(torch.tensor([c, 1 - c], dtype=torch.float64))
+        self.comply_logits = torch.nn.Parameter(comply + scale * torch.randn(2, generator=generator, dtype=torch.float64))
         self.net = torch.nn.Sequential(
             torch.nn.Linear(2, hidden, dtype=torch.float64), torch.nn.Tanh(), torch.nn.Linear(hidden, N_ACTIONS, dtype=torch.float64)
         )
         with torch.no_grad():
             for param in self.net.parameters():
-                param.copy_(torch.randn(param.shape, generator=generator, dtype=torch.float64))
+                param.copy_(scale * torch.randn(param.shape, generator=generator, dtype=torch.float64))
 
     def log_probs(self) -> torch.Tensor:
         """log π_θ(a | t, j) as a (T, m+1, 4) tensor; features are t/T and j/m."""
         t = torch.arange(self.T, dtype=torch.float64)[:, None].expand(self.T, self.m + 1) / self.T
         j = torch.arange(self.m + 1, dtype=torch.float64)[None, :].expand(self.T, self.m + 1) / self.m
-        return torch.log_softmax(self.net(torch.stack([t, j], dim=-1)), dim=-1)
+        return torch.log_softmax(self.base_log_probs + self.net(torch.stack([t, j], dim=-1)), dim=-1)
+
+    def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(log π(COMPLY, REFUSE), log π(a | t, j) table)."""
+        return torch.log_softmax(self.comply_logits, 0), self.log_probs()
 
     def as_policy(self) -> Policy:
         with torch.no_grad():
@@ -175,7 +190,7 @@ def neural_gradient_check(automaton: Automaton, seed: int) -> dict[str, float | 
     Each g_t is the gradient of the surrogate Σ_{s at t-1} Σ_a w(s, a) log π_θ(a|s) with fixed
     weights w = P(s) π(a|s) (Q(s, a) - V(s)); by P2 w is 0 at every decided state.
     """
-    net = StatePolicyNet(automaton.T, automaton.m, seed=seed)
+    net = StatePolicyNet(automaton.T, automaton.m, seed=seed, c=automaton.c, base_row=_base_row(automaton))
     params = list(net.parameters())
     harm = expected_harm_torch(net.comply_logits, net.log_probs().exp(), automaton.m)
     exact = torch.autograd.grad(harm, params)
@@ -196,3 +211,87 @@ def neural_gradient_check(automaton: Automaton, seed: int) -> dict[str, float | 
         total = [a + b for a, b in zip(total, g_t)]
     error = max(float((a - b).abs().max()) for a, b in zip(exact, total))
     return {"neural_autograd_vs_covariance_sum": error, "neural_gradient_norm_by_position": norms}
+
+
+def sample_trajectories(policy: Policy, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sample n responses from a (t, j)-Markov policy; returns per-position (state t, state j, action).
+
+    Arrays have shape (n, T): column 0 is the first token (action 0 = COMPLY, 1 = REFUSE); column t ≥ 1
+    is the token at position t + 1 chosen in state (t, j), with action -1 once the response has ended.
+    """
+    T, m = policy.T, policy.m
+    actions = np.full((n, T), -1, dtype=np.int64)
+    states_j = np.zeros((n, T), dtype=np.int64)
+    actions[:, 0] = (rng.random(n) >= policy.p_comply).astype(np.int64)
+    alive = actions[:, 0] == 0
+    j = np.zeros(n, dtype=np.int64)
+    for t in range(1, T):
+        probs = policy.next_probs[t, j]
+        cumulative = probs.cumsum(axis=1)
+        draw = (rng.random(n)[:, None] > cumulative).sum(axis=1).clip(max=N_ACTIONS - 1)
+        states_j[:, t] = j
+        actions[alive, t] = draw[alive]
+        j = np.where(alive & (draw == PAYLOAD), np.minimum(j + 1, m), j)
+        alive = alive & ((draw == PAYLOAD) | (draw == FILLER))
+    return states_j, actions, alive
+
+
+def monte_carlo_gradient_check(automaton: Automaton, seed: int, n_samples: int, n_directions: int) -> dict[str, float]:
+    """E1 by Monte Carlo with a shared-parameter policy: Σ_t Δ_t s_t against the exact gradient.
+
+    For random unit directions u, the per-sample estimates Σ_t Δ_t (u·s_t) (P1's covariance form) and
+    h Σ_t (u·s_t) (plain REINFORCE) are averaged over n_samples responses; u·s_t comes from one
+    forward-mode derivative of the policy's log-probability table.  Reports the largest |z|-score
+    of the covariance estimator against the exact u·∇E[h], the fraction of directions whose exact
+    value lies inside the 95% interval, and the variance ratio REINFORCE / covariance.
+    """
+    from torch.func import functional_call, jvp
+
+    net = StatePolicyNet(automaton.T, automaton.m, seed=seed, c=automaton.c, base_row=_base_row(automaton))
+    names = [name for name, _ in net.named_parameters()]
+    params = tuple(p.detach() for p in net.parameters())
+    harm = expected_harm_torch(net.comply_logits, net.log_probs().exp(), automaton.m)
+    exact = torch.autograd.grad(harm, list(net.parameters()))
+    policy = net.as_policy()
+    V, Q = harm_values(policy)
+    rng = np.random.default_rng(seed)
+    states_j, actions, _ = sample_trajectories(policy, n_samples, rng)
+    H0 = policy.p_comply * V[1, 0]
+    complied = actions[:, 0] == 0
+    delta = np.zeros(actions.shape)
+    delta[:, 0] = np.where(complied, V[1, 0], 0.0) - H0
+    t_index = np.broadcast_to(np.arange(automaton.T), actions.shape)
+    live = actions >= 0
+    live[:, 0] = False
+    a = np.where(live, actions, 0)
+    delta[live] = (Q[t_index, states_j, a] - V[t_index, states_j])[live]
+    h = delta.sum(axis=1) + H0
+
+    def tables(*flat):
+        return functional_call(net, dict(zip(names, flat)), ())
+
+    z_scores, inside, ratios = [], 0, []
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(n_directions):
+        direction = [torch.randn(p.shape, generator=generator, dtype=torch.float64) for p in params]
+        norm = torch.sqrt(sum((d**2).sum() for d in direction))
+        direction = [d / norm for d in direction]
+        _, (d_comply, d_table) = jvp(tables, params, tuple(direction))
+        d_comply, d_table = d_comply.numpy(), d_table.numpy()
+        score = np.zeros(actions.shape)
+        score[:, 0] = d_comply[actions[:, 0]]
+        score[live] = d_table[t_index, states_j, a][live]
+        covariance_form = (delta * score).sum(axis=1)
+        reinforce = h * score.sum(axis=1)
+        target = float(sum((e * d).sum() for e, d in zip(exact, direction)))
+        mean, se = covariance_form.mean(), covariance_form.std(ddof=1) / np.sqrt(n_samples)
+        z_scores.append((mean - target) / se)
+        inside += abs(mean - target) <= 1.96 * se
+        ratios.append(reinforce.var(ddof=1) / covariance_form.var(ddof=1))
+    return {
+        "mc_gradient_n_samples": n_samples,
+        "mc_gradient_n_directions": n_directions,
+        "mc_gradient_max_abs_z": float(np.max(np.abs(z_scores))),
+        "mc_gradient_fraction_in_ci": inside / n_directions,
+        "mc_reinforce_over_covariance_variance": float(np.median(ratios)),
+    }
