@@ -57,3 +57,15 @@ report: venv
 
 clean-venv:
 	rm -rf $(VENV)
+
+# `make verify`: rerun the DAG in a scratch directory and compare every committed CSV/JSON result with
+# config/verify_tolerances.yaml. Default: the test config against results/reference-test/;
+# `make verify CONFIG=config/config.yaml` checks the paper's results/ (ONLY=exact limits it to a track).
+VERIFY_CONFIG := $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),config/test.yaml)
+.PHONY: verify bench
+verify: setup
+	$(BIN)/python -m harmhorizon.verify --config $(VERIFY_CONFIG) $(if $(ONLY),--only $(ONLY)) $(if $(filter-out all,$(CORES)),--cores $(CORES))
+
+# `make bench`: timings side by side in one run on this machine, written to results/bench/*.json.
+bench: setup
+	$(BIN)/python -m harmhorizon.bench $(if $(filter-out all,$(CORES)),--cores $(CORES))

@@ -22,6 +22,9 @@ PAPER_NUMBERS = []
 include: "workflow/rules/common.smk"
 include: "workflow/rules/exact.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/reviewer.smk"
+include: "workflow/rules/synthetic.smk"
+include: "workflow/rules/real.smk"
 include: "workflow/rules/paper.smk"
 
 

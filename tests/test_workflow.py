@@ -25,11 +25,11 @@ def test_bad_config_stops_before_the_dag(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def end_to_end(tmp_path_factory):
-    """Run config/test.yaml end to end in a scratch working directory (the committed results stay put)."""
-    workdir = tmp_path_factory.mktemp("e2e")
-    run_snakemake("--cores", "2", "--configfile", str(REPO / "config/test.yaml"), workdir=workdir)
-    return workdir
+def end_to_end():
+    """config/test.yaml end to end in a scratch working directory, shared with the reviewer tests."""
+    from _reviewer_run import reviewer_run
+
+    return reviewer_run()
 
 
 def test_end_to_end_builds_the_pdf(end_to_end):

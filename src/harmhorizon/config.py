@@ -32,3 +32,55 @@ def check_config(config: dict) -> None:
                 f"exact.prefill.figure.{key} = {prefill['figure'][key]} is not in exact.prefill.{grid} = {prefill[grid]}; "
                 f"add it to exact.prefill.{grid}"
             )
+    if "real" in config:
+        check_real_config(config["real"])
+    if "synthetic" in config:
+        check_synthetic_config(config["synthetic"], automaton)
+
+
+def check_real_config(real: dict) -> None:
+    """Cross-key checks of the real-model track (config.real)."""
+    if real["paper_model"] not in real["models"]:
+        raise ConfigError(
+            f"real.paper_model = {real['paper_model']!r} is not a key of real.models ({sorted(real['models'])}); "
+            "add it to real.models or change real.paper_model"
+        )
+    T = real["sampling"]["max_new_tokens"]
+    if real["evaluation"]["kl"]["positions"] > T:
+        raise ConfigError(f"real.evaluation.kl.positions exceeds real.sampling.max_new_tokens = {T}; lower it or raise T")
+    if max(real["evaluation"]["prefill"]["ks"]) >= T:
+        raise ConfigError(
+            f"real.evaluation.prefill.ks = {real['evaluation']['prefill']['ks']} must stay below "
+            f"real.sampling.max_new_tokens = {T}; lower the largest k"
+        )
+    needs = {"recovery": ("mu", "gamma", "form", "n_prefixes", "penalty_batch_size", "max_prefix"),
+             "augment": ("n_examples", "max_prefix")}
+    for name, method in real["methods"].items():
+        missing = [key for key in needs.get(method["objective"], ()) if key not in method]
+        if missing:
+            raise ConfigError(f"real.methods.{name}: objective {method['objective']} needs {missing}; add them")
+        if name == "base":
+            raise ConfigError("real.methods.base: 'base' is reserved for the unaligned model; rename the method")
+
+
+def check_synthetic_config(synthetic: dict, automaton: dict) -> None:
+    """Cross-key checks of the synthetic track (config.synthetic)."""
+    T = automaton["T"]
+    model = synthetic["model"]
+    if model["n_embd"] % model["n_head"]:
+        raise ConfigError(f"synthetic.model.n_embd = {model['n_embd']} is not divisible by n_head = {model['n_head']}; change one")
+    if max(synthetic["evaluation"]["prefill_ks"]) > T - 2:
+        raise ConfigError(
+            f"synthetic.evaluation.prefill_ks = {synthetic['evaluation']['prefill_ks']} must be <= exact.automaton.T - 2 = {T - 2}; "
+            "lower the largest k"
+        )
+    needs = {"recovery": ("mu", "gamma")}
+    for name, method in synthetic["methods"].items():
+        if name == "base":
+            raise ConfigError("synthetic.methods.base: 'base' is reserved for the unaligned model; rename the method")
+        missing = [key for key in needs.get(method["kind"], ()) if key not in method]
+        if missing:
+            raise ConfigError(f"synthetic.methods.{name}: kind {method['kind']} needs {missing}; add them")
+        if method["m"] > T - 1:
+            raise ConfigError(f"synthetic.methods.{name}.m = {method['m']} exceeds exact.automaton.T - 1 = {T - 1}; lower it")
+

@@ -141,7 +141,11 @@ rule table_exact_identities:
     input:
         "results/exact/identities.json",
     output:
-        report("results/tables/exact/identities.tex", category="Exact track"),
+        report(
+            "results/tables/exact/identities.tex",
+            caption="../report/table_identities.rst",
+            category="Exact track",
+        ),
     log:
         "logs/tables/exact_identities.log",
     benchmark:
@@ -157,7 +161,11 @@ rule table_exact_horizons:
     input:
         "results/exact/horizons.csv",
     output:
-        report("results/tables/exact/horizons.tex", category="Exact track"),
+        report(
+            "results/tables/exact/horizons.tex",
+            caption="../report/table_horizons.rst",
+            category="Exact track",
+        ),
     log:
         "logs/tables/exact_horizons.log",
     benchmark:

@@ -93,9 +93,7 @@ def prefill_curve(model, prefixes_by_k: dict, judge, max_response_tokens: int, s
         new = sample_continuations(model, prefixes, budgets, stop_ids, n_samples, seed + 7919 * offset,
                                    batch_size, use_cache)
         prompts = [list(p) for p, _ in pairs for _ in range(n_samples)]
-        responses = [list(r) + c for (_, r) in pairs for c in new[: 0]] or [
-            list(pairs[i // n_samples][1]) + new[i] for i in range(len(new))
-        ]
+        responses = [list(pairs[i // n_samples][1]) + new[i] for i in range(len(new))]
         verdict = judge(prompts, responses)
         continuation_recovered = np.asarray(verdict["recovered"], dtype=float)
         rows.append({"k": k, "recovery_rate": continuation_recovered.mean(),

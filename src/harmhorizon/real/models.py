@@ -7,7 +7,9 @@ A source (``config.real.models.<name>.source``) is one of:
   is located with ``importlib.util.find_spec`` and never imported.
 - a local path: a Hugging Face model folder (with ``config.json``) or a ``.gguf`` file;
 - a Hugging Face hub id (``org/name``): loaded with ``from_pretrained``; it is downloaded only if the
-  user's environment allows it (``HF_HUB_OFFLINE`` unset), otherwise it must be in the local hub cache.
+  user's environment allows it (``HF_HUB_OFFLINE`` unset), otherwise it must be in the local hub cache;
+- ``random-llama:<source>`` — for tests and CI: a tiny randomly initialised ``LlamaForCausalLM``
+  (`TINY_LLAMA`, seeded) with the tokenizer and chat template of ``<source>``.
 
 A GGUF-loaded model carries a ``quantization_config`` and refuses ``save_pretrained``; the import
 rebuilds it from its config and de-quantised state dict (``from_config`` + ``load_state_dict``) and saves
@@ -17,6 +19,7 @@ that, so every later stage loads an ordinary float32 ``transformers`` folder.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import re
@@ -28,6 +31,9 @@ import torch
 log = logging.getLogger(__name__)
 
 GGUF_PACKAGE = "gguf-package:"
+RANDOM_LLAMA = "random-llama:"
+TINY_LLAMA = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2,
+                  num_key_value_heads=1, max_position_embeddings=1024, tie_word_embeddings=True)
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -75,12 +81,24 @@ def resolve_source(name: str, source: str) -> ResolvedSource:
     )
 
 
-def _load_pretrained(name: str, resolved: ResolvedSource):
+def _load_pretrained(name: str, resolved: ResolvedSource, tokenizer_only: bool = False):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kwargs = {"gguf_file": resolved.gguf_file} if resolved.gguf_file else {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(resolved.location, **kwargs)
+    except (ValueError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelNotFoundError(
+            f"real.models.{name}.source = {resolved.location!r}: its tokenizer files cannot be read "
+            f"({type(error).__name__}); restore tokenizer.json / tokenizer_config.json or re-save the tokenizer"
+        ) from None
+    except OSError:
+        tokenizer = None
+    try:
+        if tokenizer is None:
+            tokenizer = AutoTokenizer.from_pretrained(resolved.location, **kwargs)
+        if tokenizer_only:
+            return None, tokenizer
         model = AutoModelForCausalLM.from_pretrained(resolved.location, dtype=torch.float32, **kwargs)
     except OSError as error:
         offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0")
@@ -115,6 +133,11 @@ def import_model(name: str, source: str, out_dir, chat_template: str | None = No
     The tokenizer's own chat template is kept; `chat_template` (from config) is used only when the source
     has none, and is then stored in the folder, so base and aligned models share it. Returns a summary.
     """
+    if source.startswith(RANDOM_LLAMA):
+        inner = resolve_source(name, source[len(RANDOM_LLAMA):])
+        _, tokenizer = _load_pretrained(name, inner, tokenizer_only=True)
+        summary = build_random_llama(tokenizer, out_dir, seed=0)
+        return {"name": name, "source": source, "kind": "random-llama", **summary}
     resolved = resolve_source(name, source)
     log.info("importing %s from %s (%s)", name, resolved.location, resolved.kind)
     model, tokenizer = _load_pretrained(name, resolved)
@@ -143,6 +166,24 @@ def import_model(name: str, source: str, out_dir, chat_template: str | None = No
         "chat_template_origin": template_origin,
         "eos_token": tokenizer.eos_token,
     }
+
+
+def build_random_llama(tokenizer, out_dir, seed: int = 0, **overrides) -> dict:
+    """Save a tiny random ``LlamaForCausalLM`` (`TINY_LLAMA` + overrides, seeded) with `tokenizer` into `out_dir`."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                         pad_token_id=tokenizer.pad_token_id, **{**TINY_LLAMA, **overrides})
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config).eval()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return {"architecture": "LlamaForCausalLM", "parameters": int(sum(p.numel() for p in model.parameters())),
+            "chat_template_origin": "model" if tokenizer.chat_template else "none", "eos_token": tokenizer.eos_token}
 
 
 def load_model(folder, device: str | torch.device = "cpu"):

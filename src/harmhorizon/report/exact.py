@@ -66,6 +66,9 @@ def exact_numbers(identities: dict, horizons: pd.DataFrame, kl: pd.DataFrame, pr
     for row in horizons.itertuples():
         numbers[f"HorizonM{spell(int(row.m))}"] = fmt(int(row.t_epsilon))
         numbers[f"PHarmM{spell(int(row.m))}"] = fmt(row.p_harm)
+    first, last = horizons.iloc[0], horizons.iloc[-1]
+    numbers["SweepFirstM"], numbers["SweepFirstHorizon"] = fmt(int(first.m)), fmt(int(first.t_epsilon))
+    numbers["SweepLastM"], numbers["SweepLastHorizon"] = fmt(int(last.m)), fmt(int(last.t_epsilon))
     horizon = int(horizons.set_index("m").loc[default_m, "t_epsilon"])
     numbers["HorizonDefault"] = fmt(horizon)
     numbers["MSweep"] = ", ".join(str(m) for m in horizons.m)
@@ -85,7 +88,8 @@ def exact_numbers(identities: dict, horizons: pd.DataFrame, kl: pd.DataFrame, pr
     numbers["FigMu"] = fmt(figure_mu)
     curve = prefill_attack_curve(prefill[prefill.m == default_m])
     sel = curve[(curve.policy == "recovery") & np.isclose(curve.beta, figure_beta) & np.isclose(curve.mu, figure_mu)]
-    deepest, at_horizon = int(curve.k.max()), horizon - 1
+    deepest = int(curve.k.max())
+    at_horizon = min(horizon - 1, deepest)  # t_ε can be T, past the last prefill depth T - 2
     base = curve[curve.policy == "base"].set_index("k")
     standard = curve[(curve.policy == "standard") & np.isclose(curve.beta, figure_beta)].set_index("k")
     for depth, where in ((deepest, "Deep"), (at_horizon, "Horizon")):

@@ -1,0 +1,361 @@
+"""`make verify`: rerun the DAG in a scratch directory and compare every committed result with the fresh one.
+
+The reference of a config is a committed folder: ``results/`` for ``config/config.yaml`` (the paper) and
+``results/reference-<name>/`` for ``config/<name>.yaml`` (``results/reference-test/`` for the test config,
+refreshed with ``--update-reference``). The fresh run asks Snakemake for the target rule ``result_data``
+(every CSV/JSON result) plus every committed file, in ``--scratch``. Tolerances live in one file,
+``config/verify_tolerances.yaml``. The verdict table has one row per (file, metric): for a CSV a column
+(the row where it is worst), for a JSON a dotted key. Exit status 1 on any FAIL, MISSING or NEW.
+
+    python -m harmhorizon.verify                                # test config vs results/reference-test/
+    python -m harmhorizon.verify --config config/config.yaml    # the paper vs results/
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+TOLERANCES = REPO / "config" / "verify_tolerances.yaml"
+DATA_SUFFIXES = (".csv", ".json")
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+TIMES_TEN = re.compile(r"([-+]?(?:\d+\.?\d*|\.\d+))\\times\s*10\^\{([-+]?\d+)\}")
+
+
+# --- tolerances -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """|fresh - committed| <= abs + rel·|committed|, or fresh inside the committed row's interval columns."""
+
+    abs: float = 0.0
+    rel: float = 0.0
+    interval: tuple[str, str] | None = None
+
+    def describe(self) -> str:
+        if self.interval:
+            return f"in committed [{self.interval[0]}, {self.interval[1]}]"
+        return f"abs {self.abs:g} + rel {self.rel:g}"
+
+    def passes(self, committed: float, fresh: float) -> bool:
+        if math.isnan(committed) or math.isnan(fresh):
+            return math.isnan(committed) and math.isnan(fresh)
+        if math.isinf(committed) or math.isinf(fresh):
+            return committed == fresh
+        return abs(fresh - committed) <= self.abs + self.rel * abs(committed)
+
+
+def _tolerance(spec: dict) -> Tolerance:
+    unknown = set(spec) - {"abs", "rel", "interval"}
+    if unknown:
+        raise ValueError(f"{TOLERANCES.name}: unknown tolerance keys {sorted(unknown)}; use abs, rel or interval")
+    interval = tuple(spec["interval"]) if "interval" in spec else None
+    return Tolerance(abs=float(spec.get("abs", 0.0)), rel=float(spec.get("rel", 0.0)), interval=interval)
+
+
+@dataclass
+class Tolerances:
+    """The parsed tolerances file: exclusions and ordered rules (first match wins)."""
+
+    exclude: list[dict]
+    rules: list[dict]
+
+    @classmethod
+    def load(cls, path=TOLERANCES) -> "Tolerances":
+        spec = yaml.safe_load(Path(path).read_text())
+        return cls(exclude=spec.get("exclude", []), rules=spec["rules"])
+
+    def excluded(self, relative: str) -> str | None:
+        """The reason a reference path is not compared, or None."""
+        for entry in self.exclude:
+            if fnmatch.fnmatchcase(relative, entry["pattern"]):
+                return entry["reason"]
+        return None
+
+    def for_file(self, relative: str):
+        """(default Tolerance, {column pattern: Tolerance}) of the first rule matching the path."""
+        for rule in self.rules:
+            if fnmatch.fnmatchcase(relative, rule["pattern"]):
+                columns = {pattern: _tolerance(spec) for pattern, spec in (rule.get("columns") or {}).items()}
+                return _tolerance(rule.get("default", {})), columns
+        return Tolerance(), {}
+
+
+def column_tolerance(default: Tolerance, columns: dict, name: str) -> Tolerance:
+    for pattern, tolerance in columns.items():
+        if fnmatch.fnmatchcase(name, pattern):
+            return tolerance
+    return default
+
+
+# --- comparisons ------------------------------------------------------------------------------------
+
+
+def row(file, metric, committed, fresh, tolerance, verdict, note="") -> dict:
+    return {
+        "file": file,
+        "metric": metric,
+        "committed": committed,
+        "fresh": fresh,
+        "tolerance": tolerance,
+        "verdict": verdict,
+        "note": note,
+    }
+
+
+def latex_numbers(text: str) -> tuple[str, list[float]] | None:
+    """A macro text split into its shape (numbers replaced by #) and its numbers; m\\times 10^{e} is one number."""
+    text = TIMES_TEN.sub(lambda m: repr(float(m.group(1)) * 10 ** int(m.group(2))), text)
+    values = [float(v) for v in NUMBER.findall(text)]
+    if not values:
+        return None
+    return NUMBER.sub("#", text), values
+
+
+def compare_values(committed, fresh, tolerance: Tolerance) -> tuple[bool, float]:
+    """(passes, discrepancy) for two JSON leaves: numbers, LaTeX macro texts, or other strings."""
+    if isinstance(committed, bool) or isinstance(fresh, bool) or committed is None or fresh is None:
+        return committed == fresh, 0.0 if committed == fresh else math.inf
+    if isinstance(committed, (int, float)) and isinstance(fresh, (int, float)):
+        ok = tolerance.passes(float(committed), float(fresh))
+        return ok, abs(float(fresh) - float(committed)) if not (math.isnan(committed) or math.isnan(fresh)) else 0.0
+    if isinstance(committed, str) and isinstance(fresh, str):
+        if committed == fresh:
+            return True, 0.0
+        a, b = latex_numbers(committed), latex_numbers(fresh)
+        if a is None or b is None or a[0] != b[0] or len(a[1]) != len(b[1]):
+            return False, math.inf
+        ok = all(tolerance.passes(x, y) for x, y in zip(a[1], b[1]))
+        return ok, max(abs(x - y) for x, y in zip(a[1], b[1]))
+    return committed == fresh, 0.0 if committed == fresh else math.inf
+
+
+def flatten(payload, prefix: str = "") -> dict:
+    """A JSON document as {dotted key: leaf}; list items are keyed by their index."""
+    if isinstance(payload, dict):
+        items = payload.items()
+    elif isinstance(payload, list):
+        items = enumerate(payload)
+    else:
+        return {prefix: payload}
+    out = {}
+    for key, value in items:
+        out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def compare_json(name: str, committed_path: Path, fresh_path: Path, default: Tolerance, columns: dict) -> list[dict]:
+    committed = flatten(json.loads(committed_path.read_text()))
+    fresh = flatten(json.loads(fresh_path.read_text()))
+    rows = []
+    for key in sorted(set(committed) | set(fresh)):
+        if key not in fresh or key not in committed:
+            where = "fresh run" if key not in fresh else "committed file"
+            rows.append(row(name, key, committed.get(key), fresh.get(key), "", "FAIL", f"key missing from the {where}"))
+            continue
+        tolerance = column_tolerance(default, columns, key)
+        ok, _ = compare_values(committed[key], fresh[key], tolerance)
+        rows.append(row(name, key, committed[key], fresh[key], tolerance.describe(), "ok" if ok else "FAIL"))
+    return rows
+
+
+def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tolerance, columns: dict) -> list[dict]:
+    """Row-by-row (the DAG writes rows in a fixed order); one verdict row per column, at its worst row."""
+    committed, fresh = pd.read_csv(committed_path), pd.read_csv(fresh_path)
+    if list(committed.columns) != list(fresh.columns) or len(committed) != len(fresh):
+        return [
+            row(name, "shape", f"{len(committed)}x{list(committed.columns)}", f"{len(fresh)}x{list(fresh.columns)}",
+                "same columns and rows", "FAIL", "columns or number of rows differ")
+        ]  # fmt: skip
+    rows = []
+    for column in committed.columns:
+        tolerance = column_tolerance(default, columns, column)
+        a, b = committed[column], fresh[column]
+        numeric = pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b)
+        if tolerance.interval is not None:
+            low, high = (committed[c].astype(float) for c in tolerance.interval)
+            values = b.astype(float)
+            outside = (values < low) | (values > high)
+            worst = int(outside.values.argmax()) if outside.any() else int((values - a.astype(float)).abs().values.argmax())
+            rows.append(row(name, column, a.iloc[worst], b.iloc[worst], tolerance.describe(),
+                            "FAIL" if outside.any() else "ok", f"{int(outside.sum())} of {len(a)} rows outside"))  # fmt: skip
+            continue
+        if numeric:
+            x, y = a.astype(float).to_numpy(), b.astype(float).to_numpy()
+            both_nan = pd.isna(x) & pd.isna(y)
+            error = abs(y - x)
+            allowed = tolerance.abs + tolerance.rel * abs(x)
+            bad = ~both_nan & ~(error <= allowed) & ~((x == y))
+            excess = pd.Series(error - allowed).fillna(math.inf).where(~both_nan, -math.inf)
+            worst = int(excess.values.argmax())
+            rows.append(row(name, column, a.iloc[worst], b.iloc[worst], tolerance.describe(),
+                            "FAIL" if bad.any() else "ok", f"{int(bad.sum())} of {len(a)} rows differ" if bad.any() else ""))  # fmt: skip
+        else:
+            different = (a.astype(str) != b.astype(str)).to_numpy()
+            worst = int(different.argmax())
+            rows.append(row(name, column, a.iloc[worst], b.iloc[worst], "equal", "FAIL" if different.any() else "ok",
+                            f"{int(different.sum())} of {len(a)} rows differ" if different.any() else ""))  # fmt: skip
+    return rows
+
+
+def data_files(folder: Path, tolerances: Tolerances) -> dict[str, Path]:
+    """{path inside folder: path} of every CSV/JSON under folder that is not excluded."""
+    if not folder.exists():
+        return {}
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and path.suffix in DATA_SUFFIXES and tolerances.excluded(relative) is None:
+            found[relative] = path
+    return found
+
+
+def compare_folders(reference: Path, fresh: Path, tolerances: Tolerances) -> pd.DataFrame:
+    """The verdict table of a committed reference folder against a fresh results folder."""
+    committed_files, fresh_files = data_files(reference, tolerances), data_files(fresh, tolerances)
+    rows = []
+    for relative in sorted(set(committed_files) | set(fresh_files)):
+        if relative not in fresh_files:
+            rows.append(row(relative, "(file)", "present", "absent", "", "MISSING", "the fresh run did not make it"))
+            continue
+        if relative not in committed_files:
+            rows.append(row(relative, "(file)", "absent", "present", "", "NEW", "not in the reference: commit it"))
+            continue
+        default, columns = tolerances.for_file(relative)
+        compare = compare_csv if relative.endswith(".csv") else compare_json
+        rows.extend(compare(relative, committed_files[relative], fresh_files[relative], default, columns))
+    return pd.DataFrame(rows, columns=["file", "metric", "committed", "fresh", "tolerance", "verdict", "note"])
+
+
+def failed(table: pd.DataFrame) -> bool:
+    return bool((table.verdict != "ok").any())
+
+
+def format_table(table: pd.DataFrame, only_failures: bool = False, width: int = 28) -> str:
+    shown = table[table.verdict != "ok"] if only_failures else table
+    shown = shown.copy()
+    for column in ("metric", "committed", "fresh"):
+        shown[column] = shown[column].map(lambda v: (s if len(s := str(v)) <= width else s[: width - 1] + "…"))
+    return shown.to_string(index=False)
+
+
+# --- running the DAG --------------------------------------------------------------------------------
+
+
+def reference_for(config: Path) -> Path:
+    """results/ for the paper config, results/reference-<stem>/ for any other config."""
+    config = config.resolve()
+    if config == (REPO / "config" / "config.yaml").resolve():
+        return REPO / "results"
+    return REPO / "results" / f"reference-{config.stem}"
+
+
+def snakemake_executable() -> str:
+    beside = Path(sys.executable).with_name("snakemake")
+    return str(beside) if beside.exists() else (shutil.which("snakemake") or "snakemake")
+
+
+def run_dag(config: Path, scratch: Path, targets: list[str], cores: int) -> subprocess.CompletedProcess:
+    command = [
+        snakemake_executable(), *targets,
+        "--snakefile", str(REPO / "Snakefile"),
+        "--directory", str(scratch),
+        "--configfile", str(config),
+        "--cores", str(cores),
+    ]  # fmt: skip
+    print("$ " + " ".join(command), flush=True)
+    return subprocess.run(command, cwd=REPO, text=True, capture_output=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Rerun the DAG and compare with the committed results.")
+    parser.add_argument("--config", default="config/test.yaml", help="config file (default: the test config)")
+    parser.add_argument("--reference", help="committed folder to compare with (default: see module doc)")
+    parser.add_argument("--scratch", help="working directory of the fresh run (default: a temporary one)")
+    parser.add_argument("--cores", default=str(os.cpu_count() or 1))
+    parser.add_argument("--only", nargs="*", default=None, help="compare only these top folders (e.g. exact)")
+    parser.add_argument("--no-run", action="store_true", help="compare an existing --scratch without running")
+    parser.add_argument("--all", action="store_true", help="print every row, not only the failures")
+    parser.add_argument("--update-reference", action="store_true", help="replace the reference with the fresh run")
+    parser.add_argument("--tolerances", default=str(TOLERANCES))
+    args = parser.parse_args(argv)
+
+    config = (REPO / args.config).resolve() if not Path(args.config).is_absolute() else Path(args.config)
+    if not config.exists():
+        print(f"verify: config file {config} does not exist; pass --config config/<name>.yaml", file=sys.stderr)
+        return 2
+    reference = Path(args.reference).resolve() if args.reference else reference_for(config)
+    tolerances = Tolerances.load(args.tolerances)
+    if args.update_reference and reference == REPO / "results":
+        print("verify: results/ is the paper's output; rebuild it with `make paper`, not --update-reference", file=sys.stderr)
+        return 2
+    if not args.update_reference and not reference.exists():
+        print(f"verify: no reference {reference}; create it with --update-reference", file=sys.stderr)
+        return 2
+
+    keep = args.scratch is not None or args.no_run
+    scratch = Path(args.scratch).resolve() if args.scratch else Path(tempfile.mkdtemp(prefix="harmhorizon-verify-"))
+    only = tuple(f"{folder.strip('/')}/" for folder in args.only) if args.only else None
+    committed = {
+        relative: path for relative, path in data_files(reference, tolerances).items() if not only or relative.startswith(only)
+    }
+    try:
+        if not args.no_run:
+            targets = [f"results/{relative}" for relative in committed]
+            if not only:
+                targets.insert(0, "result_data")
+            result = run_dag(config, scratch, targets, args.cores)
+            if result.returncode != 0:
+                print(result.stdout[-3000:], result.stderr[-5000:], sep="\n", file=sys.stderr)
+                print(f"verify: the fresh run failed (exit {result.returncode}); nothing compared", file=sys.stderr)
+                return 1
+        fresh_root = scratch / "results"
+        if args.update_reference:
+            if reference.exists():
+                shutil.rmtree(reference)
+            for relative, path in data_files(fresh_root, tolerances).items():
+                (reference / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, reference / relative)
+            print(f"verify: reference {reference.relative_to(REPO)} rewritten from {config.relative_to(REPO)}")
+            return 0
+        table = compare_folders(reference, fresh_root, tolerances)
+        if only:
+            table = table[table.file.str.startswith(only)]
+        out = scratch / "verify.csv"
+        table.to_csv(out, index=False)
+        keep = keep or failed(table)
+        print(format_table(table, only_failures=not args.all and failed(table)) if len(table) else "(nothing compared)")
+        counts = table.verdict.value_counts().to_dict()
+        print(
+            f"\nverify: {config.relative_to(REPO) if config.is_relative_to(REPO) else config} against "
+            f"{reference.relative_to(REPO) if reference.is_relative_to(REPO) else reference}: "
+            f"{table.file.nunique()} files, {len(table)} metrics, {counts}"
+            + (f"; full table in {out}" if keep else "")
+        )
+        if len(table) == 0:
+            print("verify: FAILED (no file compared)")
+            return 1
+        print("verify: FAILED" if failed(table) else "verify: passed")
+        return 1 if failed(table) else 0
+    finally:
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""Rule real_align: one alignment method and seed from the base model (LoRA by default), with ‖∂loss/∂z_t‖."""
+
+import pandas as pd
+import torch
+
+from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.real.align import align_model
+from harmhorizon.real.judge import Judge
+from harmhorizon.real.models import default_device, load_model
+from harmhorizon.real.track import parse_ids
+
+log = setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+device = default_device()
+model, tokenizer = load_model(snakemake.input.model, device)
+tokenizer.padding_side = "right"
+model.train()
+samples = parse_ids(pd.read_csv(snakemake.input.samples, keep_default_na=False))
+seed = int(snakemake.wildcards.seed)
+trainer, rows = align_model(
+    snakemake.params.method,
+    model,
+    tokenizer,
+    samples,
+    Judge.from_config(snakemake.params.judge),
+    snakemake.params.phrases,
+    snakemake.params.lora,
+    snakemake.params.workdir,
+    seed,
+    snakemake.params.gradient_every,
+    snakemake.params.max_positions,
+    {"use_cpu": device.type == "cpu"},
+)
+log.info("trained %s seed %d: %s", snakemake.wildcards.method, seed, trainer.state.log_history[-1:])
+grad = pd.DataFrame(rows, columns=["step", "t", "grad_norm"]).assign(method=snakemake.wildcards.method, seed=seed)
+write_csv(grad[["method", "seed", "step", "t", "grad_norm"]], snakemake.output.grad)

@@ -1,0 +1,23 @@
+"""Rule real_information: Monte Carlo harm information of the base model on held-out harmful prompts."""
+
+import pandas as pd
+import torch
+
+from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.real.judge import Judge
+from harmhorizon.real.models import default_device, load_model
+from harmhorizon.real.track import mc_information_grid, parse_ids
+
+log = setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+settings = snakemake.params.information
+model, tokenizer = load_model(snakemake.input.model, default_device())
+samples = parse_ids(pd.read_csv(snakemake.input.samples, keep_default_na=False))
+# I_t is an expectation under π_ref: every base response to an eval harmful prompt, harmful or not.
+chosen = samples[(samples.split == "eval") & (samples.kind == "harmful")].head(settings["n_sequences"])
+sequences = [(list(p), list(r)) for p, r in zip(chosen.prompt_ids, chosen.response_ids)]
+table = mc_information_grid(model, tokenizer, sequences, Judge.from_config(snakemake.params.judge),
+                            settings["positions"], snakemake.params.T, settings["n_rollouts"], snakemake.params.seed,
+                            snakemake.params.batch_size, snakemake.params.sampling)
+log.info("harm information:\n%s", table.to_string(index=False))
+write_csv(table, snakemake.output[0])

@@ -1,0 +1,23 @@
+"""Rule real_numbers: the real track's macros for the paper."""
+
+import json
+
+import pandas as pd
+
+from harmhorizon.io import setup_logging
+from harmhorizon.report.latex import write_numbers
+from harmhorizon.report.real import real_numbers
+
+log = setup_logging(snakemake.log[0])
+numbers = real_numbers(
+    pd.read_csv(snakemake.input.summary),
+    pd.read_csv(snakemake.input.prefill),
+    pd.read_csv(snakemake.input.information),
+    pd.read_csv(snakemake.input.counts),
+    json.loads(open(snakemake.input.model).read()),
+    pd.read_csv(snakemake.input.prompts),
+    snakemake.params.config,
+    snakemake.params.epsilon,
+)
+log.info("%d numbers", len(numbers))
+write_numbers(numbers, snakemake.output[0])

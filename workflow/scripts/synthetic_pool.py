@@ -1,0 +1,18 @@
+"""Rule synthetic_pool: judged base-model samples on harmful and benign prompts."""
+
+import torch
+from transformers import AutoModelForCausalLM
+
+from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.synthetic.experiment import pool_frame, sample_pool, track_setup
+
+log = setup_logging(snakemake.log[0])
+torch.set_num_threads(1)
+syn, seed = snakemake.params.synthetic, snakemake.params.seed
+automaton, vocab = track_setup(snakemake.params.automaton, syn)
+model = AutoModelForCausalLM.from_pretrained(snakemake.input.base)
+harmful = pool_frame(sample_pool(model, vocab, automaton, syn["pool"]["n_harmful"], True, seed), vocab, automaton, True)
+benign = pool_frame(sample_pool(model, vocab, automaton, syn["pool"]["n_benign"], False, seed + 1), vocab, automaton, False)
+log.info("pool: harmful P(h=1) = %.4f, benign refusal = %.4f", harmful.h.mean(), benign.refused.mean())
+write_csv(harmful, snakemake.output.harmful)
+write_csv(benign, snakemake.output.benign)
