@@ -19,7 +19,8 @@ import yaml
 from conftest import REPO, run_snakemake, snakemake_executable
 
 pytestmark = pytest.mark.workflow
-TARGET = "work/synthetic/base/final"
+WORK_TAG = yaml.safe_load((REPO / "config/test.yaml").read_text()).get("synthetic", {}).get("work_tag", "test")
+TARGET = f"work/synthetic/{WORK_TAG}/base/final"
 MARKER = {"interruption_test_marker": 1.0}
 
 
@@ -34,7 +35,7 @@ def long_test_config(tmp_path):
 
 
 def checkpoints(workdir):
-    return sorted((workdir / "work/synthetic/base").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    return sorted((workdir / TARGET).parent.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
 
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path):
