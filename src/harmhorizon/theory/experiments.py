@@ -25,7 +25,13 @@ from .automaton import (
     random_tabular_policy,
     recovery_eventual,
 )
-from .gibbs import Objective, objective_value, optimal_policy, recovery_lower_bound
+from .gibbs import (
+    Objective,
+    objective_value,
+    optimal_policy,
+    recovery_lower_bound,
+    standard_and_base_agree_past_horizon,
+)
 from .gradients import (
     gradient_norm_by_position,
     monte_carlo_gradient_check,
@@ -83,8 +89,7 @@ def identities(
         objective = Objective(beta)
         star, log_z0 = optimal_policy(base, objective)
         gibbs_errors.append(abs(objective_value(star, base, objective) + beta * log_z0))
-        diff = np.abs(star.next_probs - base.next_probs).max(axis=-1)
-        past_horizon.append(float(diff[decided].max()))
+        past_horizon.append(standard_and_base_agree_past_horizon(base, star, decided))
     out["gibbs_objective_max_abs_error"] = max(gibbs_errors)
     out["standard_vs_base_past_horizon_max_abs"] = max(past_horizon)
     return out
