@@ -1,4 +1,4 @@
-"""The recovery penalty (THEORY.md P5) against a value computed by hand."""
+"""The recovery penalty (docs/theory.md §4.2) against a value computed by hand."""
 
 import math
 

@@ -13,6 +13,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from harmhorizon.config import ConfigError, check_config
+from harmhorizon.real import models, prompts
 
 from conftest import REPO, run_snakemake
 
@@ -108,7 +109,6 @@ def test_unknown_profile(tmp_path):
 
 
 def test_model_path_that_does_not_exist(tmp_path):
-    models = pytest.importorskip("harmhorizon.real.models")
     with pytest.raises(models.ModelNotFoundError) as error:
         models.resolve_source("mine", str(tmp_path / "no-such-model"))
     message = str(error.value)
@@ -116,7 +116,6 @@ def test_model_path_that_does_not_exist(tmp_path):
 
 
 def test_hub_id_while_offline(tmp_path, monkeypatch):
-    models = pytest.importorskip("harmhorizon.real.models")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hub-cache"))
     with pytest.raises(models.ModelNotFoundError) as error:
@@ -126,7 +125,6 @@ def test_hub_id_while_offline(tmp_path, monkeypatch):
 
 
 def test_empty_prompt_file(tmp_path):
-    prompts = pytest.importorskip("harmhorizon.real.prompts")
     empty = tmp_path / "benign.txt"
     empty.write_text("\n   \n")
     harmful = tmp_path / "harmful.txt"
@@ -140,7 +138,6 @@ def test_empty_prompt_file(tmp_path):
 
 
 def test_malformed_tokenizer_folder(tmp_path):
-    models = pytest.importorskip("harmhorizon.real.models")
     folder = tmp_path / "broken"
     folder.mkdir()
     (folder / "config.json").write_text('{"model_type": "llama"}')

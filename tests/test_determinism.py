@@ -1,4 +1,4 @@
-"""Two runs of the test config from scratch give byte-identical CSV files (DESIGN.md, Determinism)."""
+"""Two runs of the test config from scratch give byte-identical CSV files (docs/architecture.md, Determinism)."""
 
 import pytest
 

@@ -1,7 +1,7 @@
 """Every stage of the real-model track on a tiny random Llama that carries the real SmolLM2 tokenizer.
 
 The test builds the model folder itself, names it in a config (a new model in one command), and runs
-the track's DAG in a temporary working directory, then checks the output contracts of DESIGN.md and
+the track's DAG in a temporary working directory, then checks the results contracts of docs/architecture.md and
 that rerunning a stochastic stage reproduces its CSVs byte for byte.
 """
 

@@ -1,4 +1,4 @@
-"""The exact automaton (THEORY.md §1, §3): harm rate, martingale, P3, horizons, reach probabilities."""
+"""The exact automaton (docs/theory.md §1, §3): harm rate, martingale, P3, horizons, reach probabilities."""
 
 import numpy as np
 import pytest
@@ -41,7 +41,7 @@ def brute_force_harm(automaton: Automaton) -> float:
 
 
 def test_default_harm_rate_matches_theory():
-    """THEORY.md §3 gives P(h = 1) = 0.46846839… (truncated digits)."""
+    """docs/theory.md §3 gives P(h = 1) = 0.46846839… (truncated digits)."""
     assert 0.46846839 <= expected_harm(base_policy(Automaton())) < 0.46846840
 
 

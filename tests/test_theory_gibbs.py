@@ -1,4 +1,4 @@
-"""P4–P6 (THEORY.md §2): the Gibbs optimum, the KL/harm-information limit, the recovery bound."""
+"""P4–P6 (docs/theory.md §2): the Gibbs optimum, the KL/harm-information limit, the recovery bound."""
 
 import numpy as np
 import pytest

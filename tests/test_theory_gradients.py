@@ -1,4 +1,4 @@
-"""P1 and P2 (THEORY.md §2): three routes to ∇E[h] agree to machine precision; zero past the horizon."""
+"""P1 and P2 (docs/theory.md §2): three routes to ∇E[h] agree to machine precision; zero past the horizon."""
 
 import numpy as np
 import pytest

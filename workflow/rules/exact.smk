@@ -1,4 +1,4 @@
-"""The exact track: the harm automaton solved by dynamic programming (THEORY.md §2–§4, E1–E4)."""
+"""The exact track: the harm automaton solved by dynamic programming (docs/theory.md; docs/experiments.md E1–E4)."""
 
 
 rule exact_identities:
@@ -11,7 +11,9 @@ rule exact_identities:
         "results/benchmarks/exact_identities.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
     params:
+        torch_threads=TORCH_THREADS,
         automaton=config["exact"]["automaton"],
         betas=config["exact"]["betas"],
         checks=config["exact"]["identity_checks"],

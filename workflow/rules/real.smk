@@ -1,4 +1,4 @@
-"""The real-model track (THEORY.md §4 E6): any Hugging Face causal LM by config, HarmBench prompts, a marker judge."""
+"""The real-model track (docs/experiments.md E6): any Hugging Face causal LM by config, HarmBench prompts, a marker judge."""
 
 
 include: "real_common.smk"
@@ -15,9 +15,11 @@ rule real_import:
         "results/benchmarks/real_import_{model}.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
     resources:
         mem_mb=REAL_MEM_MB,
     params:
+        torch_threads=TORCH_THREADS,
         source=real_source,
         chat_template_fallback=REAL["chat_template_fallback"],
     script:
@@ -58,12 +60,13 @@ rule real_sample_base:
         "results/benchmarks/real_sample_base_{model}.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
-    threads: 2  # every later rule of the track waits for it
+    threads: TORCH_THREADS
     resources:
         gpu=REAL_GPU,
         mem_mb=REAL_MEM_MB,
         runtime=REAL["resources"]["runtime_sample"],
     params:
+        torch_threads=TORCH_THREADS,
         judge=REAL["judge"],
         sampling=REAL["sampling"],
         seed=config["seed"],
@@ -84,12 +87,13 @@ rule real_information:
         "results/benchmarks/real_information_{model}.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
-    threads: 1
+    threads: TORCH_THREADS
     resources:
         gpu=REAL_GPU,
         mem_mb=REAL_MEM_MB,
         runtime=REAL["resources"]["runtime_eval"],
     params:
+        torch_threads=TORCH_THREADS,
         information=REAL["evaluation"]["information"],
         T=REAL["sampling"]["max_new_tokens"],
         judge=REAL["judge"],
@@ -108,18 +112,20 @@ rule real_align:
     output:
         adapter=directory("work/real/{model}/aligned/{method}/seed{seed}/final"),
         grad="results/real/{model}/runs/{method}/seed{seed}/grad.csv",
+        training="results/real/{model}/runs/{method}/seed{seed}/training.json",
     log:
         "logs/real/{model}/align_{method}_seed{seed}.log",
     benchmark:
         "results/benchmarks/real_align_{model}_{method}_seed{seed}.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
-    threads: 1
+    threads: TORCH_THREADS
     resources:
         gpu=REAL_GPU,
         mem_mb=REAL_MEM_MB,
         runtime=REAL["resources"]["runtime_train"],
     params:
+        torch_threads=TORCH_THREADS,
         method=lambda wildcards: REAL["methods"][wildcards.method],
         judge=REAL["judge"],
         phrases={
@@ -154,12 +160,13 @@ rule real_evaluate:
         "results/benchmarks/real_evaluate_{model}_{method}_seed{seed}.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
-    threads: 1
+    threads: TORCH_THREADS
     resources:
         gpu=REAL_GPU,
         mem_mb=REAL_MEM_MB,
         runtime=REAL["resources"]["runtime_eval"],
     params:
+        torch_threads=TORCH_THREADS,
         aligned=lambda wildcards: f"work/real/{wildcards.model}/aligned/{wildcards.method}/seed{wildcards.seed}/final",
         judge=REAL["judge"],
         evaluation=REAL["evaluation"],
@@ -181,6 +188,12 @@ rule real_collect:
             method=REAL_METHODS,
             seed=REAL_SEEDS,
         ),
+        training=lambda wildcards: expand(
+            "results/real/{model}/runs/{method}/seed{seed}/training.json",
+            model=wildcards.model,
+            method=REAL_METHODS,
+            seed=REAL_SEEDS,
+        ),
         information="results/real/{model}/harm_information.csv",
     output:
         kl="results/real/{model}/kl_profile.csv",
@@ -188,6 +201,7 @@ rule real_collect:
         benign="results/real/{model}/benign.csv",
         grad="results/real/{model}/grad_profile.csv",
         summary="results/real/{model}/summary.csv",
+        training="results/real/{model}/training.csv",
     log:
         "logs/real/{model}/collect.log",
     benchmark:

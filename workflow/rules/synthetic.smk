@@ -27,12 +27,13 @@ if "synthetic" in config:
             "results/benchmarks/synthetic_base.tsv"
         conda:
             "../../envs/harmhorizon.yaml"
-        threads: 2
+        threads: TORCH_THREADS
         resources:
             gpu=0,
             mem_mb=4000,
             runtime=30,
         params:
+            torch_threads=TORCH_THREADS,
             automaton=config["exact"]["automaton"],
             synthetic=SYN,
             seed=config["seed"],
@@ -52,9 +53,11 @@ if "synthetic" in config:
             "results/benchmarks/synthetic_pool.tsv"
         conda:
             "../../envs/harmhorizon.yaml"
+        threads: TORCH_THREADS
         resources:
             mem_mb=2000,
         params:
+            torch_threads=TORCH_THREADS,
             automaton=config["exact"]["automaton"],
             synthetic=SYN,
             seed=config["seed"],
@@ -75,9 +78,11 @@ if "synthetic" in config:
             "results/benchmarks/synthetic_base_eval.tsv"
         conda:
             "../../envs/harmhorizon.yaml"
+        threads: TORCH_THREADS
         resources:
             mem_mb=2000,
         params:
+            torch_threads=TORCH_THREADS,
             automaton=config["exact"]["automaton"],
             synthetic=SYN,
             seed=config["seed"],
@@ -98,9 +103,11 @@ if "synthetic" in config:
             "results/benchmarks/synthetic_reference.tsv"
         conda:
             "../../envs/harmhorizon.yaml"
+        threads: TORCH_THREADS
         resources:
             mem_mb=2000,
         params:
+            torch_threads=TORCH_THREADS,
             automaton=config["exact"]["automaton"],
             synthetic=SYN,
             kind="base",
@@ -129,11 +136,13 @@ if "synthetic" in config:
                 method=method_pattern(SYN, KIND),
             conda:
                 "../../envs/harmhorizon.yaml"
+            threads: TORCH_THREADS
             resources:
                 gpu=0,
                 mem_mb=3000,
                 runtime=20,
             params:
+                torch_threads=TORCH_THREADS,
                 automaton=config["exact"]["automaton"],
                 synthetic=SYN,
                 kind=KIND,

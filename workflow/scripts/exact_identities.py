@@ -1,10 +1,12 @@
 """Rule exact_identities: write results/exact/identities.json (E1, P3–P5 exact checks)."""
 
 from harmhorizon.io import setup_logging, write_json
+from harmhorizon.numerics import fix_torch_threads
 from harmhorizon.theory.automaton import Automaton
 from harmhorizon.theory.experiments import identities, recovery_bound_table
 
 log = setup_logging(snakemake.log[0])
+fix_torch_threads(snakemake.params.torch_threads)
 automaton = Automaton(**snakemake.params.automaton)
 checks = snakemake.params.checks
 result = identities(

@@ -8,17 +8,17 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from harmhorizon.align.trainers import discard_stale_checkpoints
-from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.io import setup_logging, write_csv, write_json
+from harmhorizon.numerics import fix_torch_threads
 from harmhorizon.real.align import align_model
 from harmhorizon.real.judge import Judge
 from harmhorizon.real.models import default_device, load_model
 from harmhorizon.real.track import parse_ids
 
 log = setup_logging(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+fix_torch_threads(snakemake.params.torch_threads)
 device = default_device()
 model, tokenizer = load_model(snakemake.input.model, device)
 tokenizer.padding_side = "right"
@@ -47,3 +47,6 @@ trainer, rows = align_model(
 log.info("trained %s seed %d: %s", snakemake.wildcards.method, seed, trainer.state.log_history[-1:])
 grad = pd.DataFrame(rows, columns=["step", "t", "grad_norm"]).assign(method=snakemake.wildcards.method, seed=seed)
 write_csv(grad[["method", "seed", "step", "t", "grad_norm"]], snakemake.output.grad)
+# What the run trained on and for how long: a function of config and seed alone (a test checks both).
+write_json({"train_steps": trainer.state.global_step, "train_examples": len(trainer.train_dataset)},
+           snakemake.output.training)

@@ -3,15 +3,15 @@
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.numerics import fix_torch_threads
 from harmhorizon.real.judge import Judge
 from harmhorizon.real.models import default_device, load_model
 from harmhorizon.real.track import benign_costs, harmful_eval_sequences, kl_profile, parse_ids, prefill_attack
 
 log = setup_logging(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+fix_torch_threads(snakemake.params.torch_threads)
 device = default_device()
 method, seed = snakemake.wildcards.method, int(snakemake.wildcards.seed)
 base, tokenizer = load_model(snakemake.input.model, device)

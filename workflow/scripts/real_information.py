@@ -1,15 +1,15 @@
 """Rule real_information: Monte Carlo harm information of the base model on held-out harmful prompts."""
 
 import pandas as pd
-import torch
 
 from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.numerics import fix_torch_threads
 from harmhorizon.real.judge import Judge
 from harmhorizon.real.models import default_device, load_model
 from harmhorizon.real.track import mc_information_grid, parse_ids
 
 log = setup_logging(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+fix_torch_threads(snakemake.params.torch_threads)
 settings = snakemake.params.information
 model, tokenizer = load_model(snakemake.input.model, default_device())
 samples = parse_ids(pd.read_csv(snakemake.input.samples, keep_default_na=False))

@@ -13,11 +13,12 @@ from transformers import AutoModelForCausalLM
 
 from harmhorizon.evaluate.gradients import LogitGradientProfile
 from harmhorizon.io import setup_logging, write_csv, write_json
+from harmhorizon.numerics import fix_torch_threads
 from harmhorizon.synthetic.experiment import evaluate_model, evaluation_sets, method_data, track_setup, train_method
 from harmhorizon.synthetic.plan import seeds_of
 
 log = setup_logging(snakemake.log[0])
-torch.set_num_threads(1)
+fix_torch_threads(snakemake.params.torch_threads)
 syn, kind, method_name = snakemake.params.synthetic, snakemake.params.kind, snakemake.params.method
 automaton, vocab = track_setup(snakemake.params.automaton, syn)
 evaluation = syn["evaluation"]
@@ -28,6 +29,8 @@ harmful_ids = torch.as_tensor(vocab.ids("harmful_prompt"))
 for seed in seeds_of(syn, method_name):
     out = Path(snakemake.output[0]) / f"seed{seed}"
     grad = pd.DataFrame(columns=["step", "t", "grad_norm"])
+    # What a run trained on and for how long: a function of config and seed alone (a test checks both).
+    training = {"train_steps": 0, "train_examples": 0}
     if kind == "base":
         model = reference
     else:
@@ -40,8 +43,10 @@ for seed in seeds_of(syn, method_name):
                                f"{snakemake.params.train_dir}/seed{seed}", seed, profile)
         model = trainer.model
         grad = pd.DataFrame(profile.rows, columns=["step", "t", "grad_norm"])
+        training = {"train_steps": trainer.state.global_step, "train_examples": len(data["dataset"])}
         log.info("trained %s seed %d: %d steps", method_name, seed, trainer.state.global_step)
     result = evaluate_model(model, reference, vocab, automaton, sets, evaluation, seed)
+    result["metrics"].update(training)
     kl = pd.DataFrame(result["kl_harmful"], columns=range(1, automaton.T + 1)).melt(var_name="t", value_name="kl")
     write_csv(kl.groupby("t", as_index=False).agg(kl=("kl", "mean"), kl_sd=("kl", "std"), n=("kl", "size")), out / "kl.csv")
     write_csv(result["prefill"], out / "prefill.csv")

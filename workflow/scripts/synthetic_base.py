@@ -2,16 +2,15 @@
 
 from pathlib import Path
 
-import torch
-
 from harmhorizon.align.trainers import run_sft
 from harmhorizon.io import setup_logging
+from harmhorizon.numerics import fix_torch_threads
 from harmhorizon.synthetic.data import corpus_frame
 from harmhorizon.synthetic.experiment import discard_stale_checkpoints, to_dataset, track_setup
 from harmhorizon.synthetic.model import build_base_model, build_tokenizer
 
 log = setup_logging(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+fix_torch_threads(snakemake.params.torch_threads)
 syn, seed = snakemake.params.synthetic, snakemake.params.seed
 automaton, vocab = track_setup(snakemake.params.automaton, syn)
 corpus = corpus_frame(automaton, vocab, syn["corpus"]["n"], syn["corpus"]["harmful_fraction"], syn["c_benign"], seed)

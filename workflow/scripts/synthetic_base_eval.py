@@ -1,18 +1,18 @@
 """Rule synthetic_base_eval: base fidelity against the exact automaton, and MC I_t against exact I_t."""
 
 import pandas as pd
-import torch
 from scipy import stats
 from transformers import AutoModelForCausalLM
 
 from harmhorizon.evaluate.harm_information import mc_harm_information
 from harmhorizon.io import setup_logging, write_csv, write_json
+from harmhorizon.numerics import fix_torch_threads
 from harmhorizon.synthetic.data import AutomatonJudge
 from harmhorizon.synthetic.experiment import fidelity, frame_sequences, stop_ids, track_setup
 from harmhorizon.theory.automaton import base_policy, expected_harm, harm_information
 
 log = setup_logging(snakemake.log[0])
-torch.set_num_threads(1)
+fix_torch_threads(snakemake.params.torch_threads)
 syn, seed = snakemake.params.synthetic, snakemake.params.seed
 evaluation = syn["evaluation"]
 automaton, vocab = track_setup(snakemake.params.automaton, syn)

@@ -1,13 +1,13 @@
 """Rule synthetic_pool: judged base-model samples on harmful and benign prompts."""
 
-import torch
 from transformers import AutoModelForCausalLM
 
 from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.numerics import fix_torch_threads
 from harmhorizon.synthetic.experiment import pool_frame, sample_pool, track_setup
 
 log = setup_logging(snakemake.log[0])
-torch.set_num_threads(1)
+fix_torch_threads(snakemake.params.torch_threads)
 syn, seed = snakemake.params.synthetic, snakemake.params.seed
 automaton, vocab = track_setup(snakemake.params.automaton, syn)
 model = AutoModelForCausalLM.from_pretrained(snakemake.input.base)

@@ -1,6 +1,6 @@
 """Alignment methods as trl trainers, model-agnostic (any AutoModelForCausalLM and tokenizer).
 
-Public API (THEORY.md §2 P4–P6, §4 E5):
+Public API (docs/theory.md §P4–§P6 and §4; docs/experiments.md E5):
 
 - ``losses.recovery_penalty(logits, recover_ids, mask, positions, gamma, form)``: the P5 penalty
   Σ_t γ^t (1 - π_θ(R | y_<t)) (``form="linear"``) or Σ_t γ^t (-log π_θ(R | y_<t)) (``form="log"``)

@@ -1,4 +1,4 @@
-"""The recovery penalty of THEORY.md P5 on a batch of logits."""
+"""The recovery penalty of docs/theory.md §P5 (neural form: §4.2) on a batch of logits."""
 
 from __future__ import annotations
 

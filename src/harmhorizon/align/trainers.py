@@ -110,7 +110,7 @@ def run_grpo(model, tokenizer, dataset, reward_fn, hp: dict, output_dir, seed: i
 
 
 class RecoveryPenaltySFTTrainer(SFTTrainer):
-    """SFT loss on the anchor dataset + μ · recovery_penalty on harmful prefixes (THEORY.md P5).
+    """SFT loss on the anchor dataset + μ · recovery_penalty on harmful prefixes (docs/theory.md §4.2).
 
     ``penalty_ids`` (N, L) are harmful sequences (prompt + response, right-padded); ``penalty_mask``
     (N, L) marks the logits indices whose prefix is harmful; ``penalty_positions`` (N, L) gives the

@@ -1,6 +1,6 @@
 """Generic evaluators for any Hugging Face causal LM (or any module returning ``.logits``).
 
-Public API (THEORY.md §1, §4 E4–E6):
+Public API (docs/theory.md §1, docs/experiments.md E4–E6):
 
 - ``sampling.sample_continuations(model, prefixes, max_new_tokens, ...)``: batched ancestral
   sampling (temperature 1, full vocabulary) from token-id prefixes, with a KV cache.

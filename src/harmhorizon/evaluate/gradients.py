@@ -1,4 +1,4 @@
-"""‖∂loss/∂logits_t‖ by response position during training (THEORY.md P1/P2, E5).
+"""‖∂loss/∂logits_t‖ by response position during training (docs/theory.md §P1, §P2; docs/experiments.md E5).
 
 ``LogitGradientProfile`` is a ``transformers.TrainerCallback``.  ``attach(model)`` wraps the model's
 forward; on recorded steps (every ``every`` optimiser steps) each forward with gradients registers a

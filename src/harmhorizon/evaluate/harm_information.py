@@ -1,4 +1,4 @@
-"""Monte Carlo estimate of the harm information I_t = E[Δ_t²] (THEORY.md §1, E6).
+"""Monte Carlo estimate of the harm information I_t = E[Δ_t²] (docs/theory.md §1.2, docs/experiments.md E6).
 
 For each sequence (x, y) drawn from the policy and each prefix length t = 0..L-1, ``n_rollouts``
 continuations give Ĥ_t = mean judge harm of (y_≤t + continuation) and v̂_t = s²/n, the unbiased

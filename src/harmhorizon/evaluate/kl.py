@@ -1,9 +1,9 @@
-"""Per-position KL and next-token distributions along fixed sequences (THEORY.md P4b, E5, E6).
+"""Per-position KL and next-token distributions along fixed sequences (docs/theory.md §1.5; E5, E6).
 
 ``per_position_kl`` computes, for every sequence (prompt, response) and response position
 t = 1..len(response), KL(π_θ(·|x, y_<t) ‖ π_ref(·|x, y_<t)) over the full vocabulary, with one
 forward pass of each model per batch (right padding; causal models ignore it).  Averaging the
-returned matrix with zeros past each response's end gives KL_t of THEORY.md P4(b) when the
+returned matrix with zeros past each response's end gives KL_t of docs/theory.md §1.5 when the
 sequences are samples of π_ref.
 """
 
@@ -66,7 +66,7 @@ def next_token_probs(model, sequences, batch_size: int = 512, pad_id: int = 0, i
 
 
 def kl_by_position(kl: np.ndarray, T: int) -> np.ndarray:
-    """(N, T) matrix of per-sequence KL at t = 1..T with 0 past each sequence's end (THEORY.md P4b's 1{y reaches t});
+    """(N, T) matrix of per-sequence KL at t = 1..T with 0 past each sequence's end (docs/theory.md §1.5);
     its column means are KL_t."""
     padded = np.zeros((kl.shape[0], T))
     width = min(T, kl.shape[1])

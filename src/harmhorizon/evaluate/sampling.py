@@ -1,4 +1,4 @@
-"""Batched sampling of continuations and the prefill attack (THEORY.md §4 E4, E6).
+"""Batched sampling of continuations and the prefill attack (docs/experiments.md E4, E6).
 
 ``sample_continuations`` groups prefixes by length (so that no padding is needed), repeats each
 ``n_samples`` times and samples ancestrally at temperature 1 over the full vocabulary, using the

@@ -11,7 +11,7 @@ Every method starts from the imported base model and its data come from judged b
 - ``sft``: ``align.trainers.run_sft`` on refusals to harmful prompts plus base responses to benign
   prompts (the anchor).
 - ``recovery``: the sft data as the standard objective, plus μ Σ γ^t φ(π_θ(R | x, y_<t)) over harmful
-  prefixes of base harmful responses (THEORY.md P5), where R is the fixed recovery *phrase* and π_θ(R|·) the
+  prefixes of base harmful responses (docs/theory.md §4.2), where R is the fixed recovery *phrase* and π_θ(R|·) the
   product of its token probabilities (`PhraseRecoveryTrainer`). φ(p) = −log p (``form: log``, default) or
   1 − p (``form: linear``, P5's form, whose gradient p∇log p vanishes while the phrase is improbable).
 - ``augment``: Qi et al.'s augmentation through ``run_sft``: harmful prompt + a base harmful prefix of
@@ -35,7 +35,7 @@ OBJECTIVES = ("dpo", "rlhf", "sft", "recovery", "augment")
 
 
 class PhraseRecoveryTrainer(RecoveryPenaltySFTTrainer):
-    """SFT anchor loss + μ · mean_b γ^{t_b} φ(π_θ(R | x_b, y_<t_b)) for a recovery phrase R (THEORY.md P5).
+    """SFT anchor loss + μ · mean_b γ^{t_b} φ(π_θ(R | x_b, y_<t_b)) for a recovery phrase R (docs/theory.md §4.2).
 
     ``penalty_ids`` (N, L) rows are prompt + harmful prefix + R, right-padded; ``penalty_mask`` (N, L)
     marks the logits indices that predict a token of R; ``penalty_positions`` (N,) is the prefix

@@ -1,4 +1,4 @@
-"""The fixed, known harm function h of the real-model track (THEORY.md §1: h is given, fixed and known).
+"""The fixed, known harm function h of the real-model track (docs/theory.md §1.1: h is given, fixed and known).
 
 A response y to a request x is matched, after lower-casing and straightening apostrophes, against a
 documented list of refusal/recovery markers (phrases such as "i'm sorry" or "i cannot"; `DEFAULT_MARKERS`,

@@ -1,7 +1,7 @@
-"""Orchestration of the real-model track (THEORY.md §4 E6): base samples, I_t, evaluation, summary.
+"""Orchestration of the real-model track (docs/experiments.md E6): base samples, I_t, evaluation, summary.
 
 Every function takes loaded models and plain tables and returns tables; the workflow scripts only read
-and write. Token positions t count response tokens from 1, as in THEORY.md §1; the chat template is
+and write. Token positions t count response tokens from 1, as in docs/theory.md §1.1; the chat template is
 the base tokenizer's (``harmhorizon.real.chat``).
 """
 
@@ -223,7 +223,7 @@ NONNEGATIVE_METRICS = ("kl_total", "benign_kl")
 
 def summarise(kl: pd.DataFrame, prefill: pd.DataFrame, benign: pd.DataFrame, horizon: float,
               first_tokens: int) -> pd.DataFrame:
-    """Per method, mean and 95% t-interval over seeds of every headline metric (long form, DESIGN.md).
+    """Per method, mean and 95% t-interval over seeds of every headline metric (long form, docs/architecture.md).
 
     Intervals of rates and shares are clipped to [0, 1], those of KLs to [0, ∞); n_seeds is the number of seeds.
     """

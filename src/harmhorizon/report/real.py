@@ -317,7 +317,8 @@ def real_verdict_table(table: pd.DataFrame) -> str:
         "evidence": [evidence(row) for _, row in table.iterrows()],
         "verdict": table.verdict,
     })
-    return booktabs_table(frame, caption=r"Predictions of THEORY \S4 E6 on the real model. Each verdict is computed by "
+    return booktabs_table(frame, caption=r"Predictions of E6 (\S\ref{sec:theory-experiments}) on the real model. "
+                          r"Each verdict is computed by "
                           r"\texttt{harmhorizon.report.real.real\_verdicts} from 95\% intervals over seeds. Drawn by rule "
                           r"\texttt{table\_real\_verdicts}.", label="tab:real-verdicts",
                           column_format="p{4.4cm}lp{2.6cm}p{3.4cm}l")

@@ -1,6 +1,6 @@
 """The synthetic track's aggregation, figures (seaborn), tables, numbers and computed verdicts.
 
-Summary metrics per run (then a 95% t-interval over seeds, THEORY.md §4 E3–E5):
+Summary metrics per run (then a 95% t-interval over seeds, docs/experiments.md E3–E5):
 - ``harm_rate``, ``refusal_rate``: fresh samples on harmful prompts, no attack;
 - ``total_kl``: Σ_t KL_t along the fixed base trajectories; ``kl_past_horizon``: Σ_{t>t_ε} KL_t / Σ_t KL_t
   with t_ε the exact ε-horizon of I_t for the method's m;
@@ -126,7 +126,7 @@ def summarise(runs_table: pd.DataFrame) -> pd.DataFrame:
 
 
 def exact_prefill_curve(automaton: Automaton, ks) -> pd.DataFrame:
-    """Exact base recovery and harm after prefilling k tokens of a harmful base response (THEORY.md E4)."""
+    """Exact base recovery and harm after prefilling k tokens of a harmful base response (docs/experiments.md E4)."""
     base = base_policy(automaton)
     w = harmful_prefill_weights(base)
     U = recovery_eventual(base)
@@ -359,7 +359,8 @@ def verdict_table_tex(table: pd.DataFrame) -> str:
                      zip(table["mean"], table.ci_low, table.ci_high, table.threshold)],
         "verdict": table.verdict,
     })
-    return booktabs_table(frame, caption=r"Predictions of THEORY \S4 on the synthetic track. Each verdict is computed "
+    return booktabs_table(frame, caption=r"Predictions of \S\ref{sec:theory-experiments} on the synthetic track. "
+                          r"Each verdict is computed "
                           r"by \texttt{harmhorizon.report.synthetic.verdicts} from the 95\% interval over seeds (collapsed "
                           r"runs excluded). Drawn by rule \texttt{synthetic\_numbers}.", label="tab:synthetic-verdicts",
                           column_format="p{5.2cm}lp{4.2cm}l")

@@ -1,4 +1,4 @@
-"""The synthetic track (THEORY.md §3 "Neural version", §4 E3, E5).
+"""The synthetic track (docs/theory.md §3 "Neural version"; docs/experiments.md E3, E5).
 
 - ``vocab.Vocabulary``: the widened token groups; ``data``: automaton samples as tokens and the
   automaton judge; ``model``: the word-level tokenizer, the small GPT-2 base and ``AutomatonLM`` (an

@@ -1,4 +1,4 @@
-"""Samples of the harm automaton as token sequences, and the automaton judge (THEORY.md §3).
+"""Samples of the harm automaton as token sequences, and the automaton judge (docs/theory.md §3).
 
 ``sample_responses`` draws class-level responses of the automaton and widens every class into a
 uniformly random token of its group (``Vocabulary``).  ``AutomatonJudge`` maps token sequences back

@@ -118,7 +118,7 @@ def prefill_prefixes(harmful_sequences, ks, T: int) -> dict:
 
 def evaluate_model(model, reference, vocab: Vocabulary, automaton: Automaton, eval_sets: dict, cfg: dict,
                    seed: int) -> dict:
-    """KL by position, prefill curve, harm rate and benign costs of ``model`` (THEORY.md E4, E5).
+    """KL by position, prefill curve, harm rate and benign costs of ``model`` (docs/experiments.md E4, E5).
 
     ``eval_sets``: ``kl_harmful`` and ``kl_benign`` (base samples), ``prefill`` (prefixes by k).
     ``cfg``: ``n_samples`` (fresh samples for the rates), ``prefill_samples`` (continuations per prefix).

@@ -1,4 +1,4 @@
-"""The widened token vocabulary of the neural harm automaton (THEORY.md §3, "Neural version").
+"""The widened token vocabulary of the neural harm automaton (docs/theory.md §3, "Neural version").
 
 Each automaton class becomes a group of equally likely word tokens: harmful prompts ``HARM0..``,
 benign prompts ``BEN0..``, ``PAY0..`` (PAYLOAD), ``FIL0..`` (FILLER), ``CON0..`` (CONTENT on benign

@@ -1,14 +1,14 @@
-"""The harm automaton of THEORY.md §3, solved exactly by dynamic programming in float64.
+"""The harm automaton of docs/theory.md §3, solved exactly by dynamic programming in float64.
 
 State convention.  A response that has complied and is still alive after ``t`` tokens, ``j`` of
 them PAYLOAD, is the state ``(t, j)`` with ``t = 1..T`` (token 1 is COMPLY) and ``j`` capped at
-``m`` (once ``j >= m`` harm is decided, THEORY.md §3).  A policy is a first-token comply
+``m`` (once ``j >= m`` harm is decided, docs/theory.md §3).  A policy is a first-token comply
 probability plus a table ``next_probs[t, j, a]`` = π(y_{t+1} = a | state (t, j)) over the four
 continuation tokens ``PAYLOAD, FILLER, RECOVER, EOS`` for ``t = 1..T-1`` (row 0 is unused).
 Every policy that the theory needs (base, random tabular, Gibbs optimum, recovery optimum) is of
 this form, because h depends on the prefix only through (t, j).
 
-The prefill state (k, j) of THEORY.md §3 (COMPLY then k complying tokens) is the state (k + 1, j).
+The prefill state (k, j) of docs/theory.md §3 (COMPLY then k complying tokens) is the state (k + 1, j).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ N_ACTIONS = 4
 
 @dataclass(frozen=True)
 class Automaton:
-    """Parameters of the harmful-prompt automaton (THEORY.md §3)."""
+    """Parameters of the harmful-prompt automaton (docs/theory.md §3)."""
 
     T: int = 24
     c: float = 0.7
@@ -69,7 +69,7 @@ class Policy:
 
 
 def base_policy(automaton: Automaton) -> Policy:
-    """π_ref of THEORY.md §3: i.i.d. continuation tokens with probabilities (q, 1-q-r-e, r, e)."""
+    """π_ref of docs/theory.md §3: i.i.d. continuation tokens with probabilities (q, 1-q-r-e, r, e)."""
     row = np.array([automaton.q, automaton.filler, automaton.r, automaton.e], dtype=np.float64)
     table = np.broadcast_to(row, (automaton.T, automaton.m + 1, N_ACTIONS)).copy()
     table[0] = np.nan
@@ -114,7 +114,7 @@ def continuation_values(
     ``terminal[j]`` is paid when the response stops (RECOVER, EOS or the cut at T) at payload count
     j; ``step_reward[t, j, a]`` (optional) is paid on taking token a at state (t, j).  Returns
     ``V[t, j]`` (expected total from state (t, j), t = 1..T) and ``Q[t, j, a]`` (the same after
-    token a, t = 1..T-1).  With terminal = 1{j >= m} this is the Doob martingale H of THEORY.md §1:
+    token a, t = 1..T-1).  With terminal = 1{j >= m} this is the Doob martingale H of docs/theory.md §1.2:
     V = E[h | y_≤t] and Q = E[h | y_≤t, a].
     """
     T, m = policy.T, policy.m
@@ -159,7 +159,7 @@ def expected_harm(policy: Policy) -> float:
 
 
 def harm_information(policy: Policy) -> np.ndarray:
-    """I_t = E_π[Δ_t²], t = 1..T (index 0 unused, set to 0) (THEORY.md §1).
+    """I_t = E_π[Δ_t²], t = 1..T (index 0 unused, set to 0) (docs/theory.md §1.2).
 
     Position 1: Δ_1 = H_1 - H_0 with H_1 = V[1, 0] after COMPLY and 0 after REFUSE.
     Position t ≥ 2: I_t = Σ_j reach[t-1, j] Σ_a π(a | t-1, j) (Q[t-1, j, a] - V[t-1, j])².
@@ -178,7 +178,7 @@ def harm_information(policy: Policy) -> np.ndarray:
 
 
 def epsilon_horizon(info: np.ndarray, epsilon: float) -> int:
-    """t_ε = min{t : Σ_{s>t} I_s ≤ ε Σ_s I_s} (THEORY.md §1); info is indexed by t with info[0] = 0."""
+    """t_ε = min{t : Σ_{s>t} I_s ≤ ε Σ_s I_s} (docs/theory.md §1.3); info is indexed by t with info[0] = 0."""
     total = info.sum()
     if total <= 0:
         return 0
@@ -201,7 +201,7 @@ def decided_states(policy: Policy) -> np.ndarray:
 
 
 def per_position_kl(policy: Policy, reference: Policy) -> np.ndarray:
-    """KL_t(π) = E_{y∼π_ref}[1{y reaches t} KL(π(·|y_<t) ‖ π_ref(·|y_<t))], t = 1..T (THEORY.md P4b)."""
+    """KL_t(π) = E_{y∼π_ref}[1{y reaches t} KL(π(·|y_<t) ‖ π_ref(·|y_<t))], t = 1..T (docs/theory.md §1.5)."""
     T = reference.T
     reach = reach_probabilities(reference)
     kl = np.zeros(T + 1)

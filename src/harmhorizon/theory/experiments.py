@@ -1,7 +1,7 @@
-"""The exact-track experiments E1–E4 of THEORY.md §4 as pure functions returning tables.
+"""The exact-track experiments E1–E4 of docs/experiments.md as pure functions returning tables.
 
 Each function maps automaton parameters to a DataFrame (or a dict) that a workflow script writes
-out unchanged; the column names follow the output contracts of DESIGN.md.
+out unchanged; the column names follow the results contracts of docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -246,7 +246,7 @@ def harmful_prefill_weights(base) -> np.ndarray:
     """w[k, j] = P_ref(j payloads among the first k complying tokens | the response reaches k, h = 1).
 
     This is the distribution of prefill states met by an attacker who prefills the first k
-    complying tokens of a base-model harmful response (THEORY.md E4).  Uncapped j = 0..k.
+    complying tokens of a base-model harmful response (docs/experiments.md E4).  Uncapped j = 0..k.
     """
     T, m = base.T, base.m
     q = base.next_probs[1, 0, 0]

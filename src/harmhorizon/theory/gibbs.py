@@ -32,7 +32,7 @@ from .automaton import (
 
 @dataclass(frozen=True)
 class Objective:
-    """β > 0 (KL weight), μ ≥ 0 (recovery penalty), γ ∈ (0, 1] (its discount); THEORY.md P4, P5."""
+    """β > 0 (KL weight), μ ≥ 0 (recovery penalty), γ ∈ (0, 1] (its discount); docs/theory.md §P4, §4.1."""
 
     beta: float
     mu: float = 0.0
@@ -115,7 +115,7 @@ def recovery_lower_bound(reference: Policy, objective: Objective) -> np.ndarray:
 
 
 def standard_and_base_agree_past_horizon(reference: Policy, standard: Policy, decided: np.ndarray) -> float:
-    """max |π*(a|s) - π_ref(a|s)| over the decided states s (THEORY.md P4a; exactly 0 in theory)."""
+    """max |π*(a|s) - π_ref(a|s)| over the decided states s (docs/theory.md §P4, P4(a); exactly 0 in theory)."""
     diff = np.abs(standard.next_probs - reference.next_probs).max(axis=-1)
     return float(diff[decided].max()) if decided.any() else 0.0
 

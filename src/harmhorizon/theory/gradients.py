@@ -145,7 +145,7 @@ def _base_row(automaton: Automaton) -> tuple[float, float, float, float]:
 
 
 class StatePolicyNet(torch.nn.Module):
-    """A small MLP policy shared across all states (t, j): the 'neural' policy of THEORY.md E1.
+    """A small MLP policy shared across all states (t, j): the 'neural' policy of docs/experiments.md E1.
 
     log π_θ(· | t, j) = log_softmax(log π_ref(· | t, j) + MLP_θ(t/T, j/m)), with N(0, scale²)
     weights, so that the policy is a random perturbation of the base automaton (and harm is common).
