@@ -1,7 +1,8 @@
-"""One run of config/test.yaml in a scratch directory, shared by the reviewer tests of a pytest session.
+"""The one run of config/test.yaml of a pytest session, in a scratch directory, shared by every workflow test.
 
 It asks for every CSV/JSON result (target rule `result_data`), every provenance.json, the
-reproducibility macros, the executed reviewer notebook and the compiled paper: the whole DAG.
+reproducibility macros, the executed reviewer notebook and the compiled paper: the whole DAG, at
+`--cores 2`. Tests read it; none of them writes into it.
 """
 
 import atexit
@@ -9,6 +10,8 @@ import functools
 import shutil
 import tempfile
 from pathlib import Path
+
+import yaml
 
 from conftest import REPO, run_snakemake
 
@@ -19,6 +22,16 @@ TARGETS = (
     "results/reproducibility/explore.html",
     "paper/build/main.pdf",
 )
+
+
+@functools.cache
+def run_config() -> dict:
+    """config/test.yaml as the run sees it: the schema's defaults filled in."""
+    from snakemake.utils import validate
+
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    validate(config, str(REPO / "config/schema.yaml"))
+    return config
 
 
 @functools.cache

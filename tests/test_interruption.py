@@ -21,15 +21,13 @@ from conftest import REPO, run_snakemake, snakemake_executable
 from harmhorizon.align.trainers import last_complete_checkpoint
 
 pytestmark = pytest.mark.workflow
-WORK_TAG = yaml.safe_load((REPO / "config/test.yaml").read_text()).get("synthetic", {}).get("work_tag", "test")
+WORK_TAG = yaml.safe_load((REPO / "config/test.yaml").read_text())["synthetic"]["work_tag"]
 TARGET = f"work/synthetic/{WORK_TAG}/base/final"
 MARKER = {"interruption_test_marker": 1.0}
 
 
 def long_test_config(tmp_path):
     config = yaml.safe_load((REPO / "config/test.yaml").read_text())
-    if "synthetic" not in config:
-        pytest.skip("config/test.yaml has no synthetic section")
     config["synthetic"]["base_hp"].update(max_steps=100, save_steps=10)
     path = tmp_path / "long.yaml"
     path.write_text(yaml.safe_dump(config))

@@ -46,5 +46,3 @@ def test_report_contains_every_figure_and_table(tmp_path):
     absent = sorted(str(p.relative_to(workdir)) for p in made if p.name not in names)
     assert not absent, f"figures or tables missing from the report: {absent}"
     assert "explore.html" in names
-    html = run_snakemake("--report", str(tmp_path / "report.html"), "--configfile", str(TEST_CONFIG), workdir=workdir)
-    assert html.returncode == 0 and (tmp_path / "report.html").stat().st_size > 10_000

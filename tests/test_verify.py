@@ -16,6 +16,8 @@ from harmhorizon.verify import (
     failed,
     latex_numbers,
     reference_for,
+    summary_lines,
+    verdict_agreement,
 )
 
 from conftest import REPO
@@ -118,6 +120,77 @@ def test_missing_new_and_reshaped_files_fail(folders):
     table = compare_folders(committed, fresh, Tolerances.load(TOLERANCES))
     verdicts = dict(zip(table.file, table.verdict))
     assert verdicts == {"exact/extra.csv": "NEW", "exact/kl.csv": "FAIL", "exact/numbers.json": "MISSING", "synthetic/summary.csv": "ok"}
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    """A committed and a fresh seeded-track folder: per-seed KL, a summary and its verdicts (identical)."""
+    committed, fresh = tmp_path / "committed", tmp_path / "fresh"
+    kl = pd.DataFrame({"method": ["dpo"] * 6, "seed": [1, 2, 3] * 2, "t": [1, 1, 1, 2, 2, 2],
+                       "kl": [0.10, 0.14, 0.12, 0.02, 0.03, 0.025]})
+    summary = pd.DataFrame({"method": ["dpo"], "metric": ["kl_past_horizon"], "mean": [0.20], "ci_low": [0.15],
+                            "ci_high": [0.25], "n_seeds": [3]})
+    verdicts = pd.DataFrame({"prediction": ["E5: shallow"], "method": ["dpo"], "metric": ["kl_past_horizon"],
+                             "mean": [0.20], "ci_low": [0.15], "ci_high": [0.25], "n": [3], "threshold": [0.25],
+                             "verdict": ["confirmed"]})
+    for root in (committed, fresh):
+        (root / "synthetic").mkdir(parents=True)
+        kl.to_csv(root / "synthetic/kl_profile.csv", index=False)
+        summary.to_csv(root / "synthetic/summary.csv", index=False)
+        verdicts.to_csv(root / "synthetic/verdicts.csv", index=False)
+    return committed, fresh, kl, verdicts
+
+
+def test_a_seed_level_perturbation_passes(seeded):
+    """Every per-seed value moved by one committed seed standard deviation: within the 2-sd tolerance."""
+    committed, fresh, kl, _ = seeded
+    sd = kl.groupby(["method", "t"]).kl.transform("std")
+    kl.assign(kl=kl.kl + sd).to_csv(fresh / "synthetic/kl_profile.csv", index=False)
+    tolerances = Tolerances.load(TOLERANCES)
+    table = compare_folders(committed, fresh, tolerances)
+    assert not failed(table), table[table.verdict != "ok"]
+    lines = summary_lines(table, verdict_agreement(committed, fresh, tolerances))
+    assert lines[0] == "verdicts identical: 1 of 1" and "within tolerance" in lines[1]
+
+
+def test_a_number_past_its_seed_spread_fails_naming_it(seeded):
+    committed, fresh, kl, _ = seeded
+    moved = kl.copy()
+    moved.loc[4, "kl"] += 3 * moved[moved.t == 2].kl.std()
+    moved.to_csv(fresh / "synthetic/kl_profile.csv", index=False)
+    tolerances = Tolerances.load(TOLERANCES)
+    table = compare_folders(committed, fresh, tolerances)
+    bad = table[table.verdict != "ok"]
+    assert list(zip(bad.file, bad.metric)) == [("synthetic/kl_profile.csv", "kl")]
+    assert "3 seed sd" in bad.iloc[0].note and bad.iloc[0].committed == 0.03
+    assert any("FAIL synthetic/kl_profile.csv kl" in line for line in summary_lines(table, verdict_agreement(committed, fresh, tolerances)))
+
+
+def test_a_flipped_verdict_fails_naming_it(seeded):
+    committed, fresh, _, verdicts = seeded
+    verdicts.assign(verdict=["refuted"]).to_csv(fresh / "synthetic/verdicts.csv", index=False)
+    tolerances = Tolerances.load(TOLERANCES)
+    table = compare_folders(committed, fresh, tolerances)
+    assert failed(table) and ("synthetic/verdicts.csv", "verdict") in set(zip(table.file, table.metric))
+    lines = summary_lines(table, verdict_agreement(committed, fresh, tolerances))
+    assert lines[0] == "verdicts identical: 0 of 1"
+    assert "CHANGED synthetic/verdicts.csv: E5: shallow [dpo] confirmed -> refuted" in lines[1]
+
+
+def test_an_exact_quotient_is_compared_relative_to_its_conditioning(tmp_path):
+    """The ratio 2 beta^2 KL/I where KL is 1e-9: a 4e-7 relative change is float64 rounding, 1e-3 is not."""
+    committed, fresh = tmp_path / "committed", tmp_path / "fresh"
+    frame = pd.DataFrame({"m": [3, 3], "beta": [1000.0, 0.1], "t": [1, 1], "kl": [1e-9, 0.5], "ratio": [1.003394528, 0.4]})
+    for root in (committed, fresh):
+        (root / "exact").mkdir(parents=True)
+        frame.to_csv(root / "exact/kl_profile.csv", index=False, float_format="%.12g")
+    tolerances = Tolerances.load(TOLERANCES)
+    frame.assign(ratio=[1.003394953, 0.4]).to_csv(fresh / "exact/kl_profile.csv", index=False, float_format="%.12g")
+    assert not failed(compare_folders(committed, fresh, tolerances))
+    frame.assign(ratio=[1.003394528, 0.4 * (1 + 4e-7)]).to_csv(fresh / "exact/kl_profile.csv", index=False, float_format="%.12g")
+    assert failed(compare_folders(committed, fresh, tolerances)), "where KL is O(1) the ratio keeps its 1e-9 tolerance"
+    frame.assign(ratio=[1.004, 0.4]).to_csv(fresh / "exact/kl_profile.csv", index=False, float_format="%.12g")
+    assert failed(compare_folders(committed, fresh, tolerances))
 
 
 def test_cli_refuses_a_missing_config():

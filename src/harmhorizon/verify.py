@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -41,16 +42,40 @@ TIMES_TEN = re.compile(r"([-+]?(?:\d+\.?\d*|\.\d+))\\times\s*10\^\{([-+]?\d+)\}"
 
 @dataclass(frozen=True)
 class Tolerance:
-    """|fresh - committed| <= abs + rel·|committed|, or fresh inside the committed row's interval columns."""
+    """What a fresh value may differ from the committed one (docs/architecture.md, "Verification").
+
+    allowed = abs + rel·|committed| + |committed|·floor/|row[relative_to]| + spread_factor·sd_seeds,
+    where the third term is the float64 conditioning of a quotient (its relative error grows as the
+    column ``relative_to`` that it divides by or is proportional to shrinks towards ``floor``), and the
+    fourth is the committed spread over seeds: the standard deviation over the rows that share the
+    ``spread`` columns (the seeds of one method at one position), or, for a row that summarises seeds,
+    the half-width of its committed interval ``width`` = [low, high]. With
+    ``interval`` the fresh value must lie inside the committed row's [low, high] interval, widened
+    about the committed value by ``factor``.
+    """
 
     abs: float = 0.0
     rel: float = 0.0
     interval: tuple[str, str] | None = None
+    factor: float = 1.0
+    relative_to: str | None = None
+    floor: float = 0.0
+    spread: tuple[str, ...] | None = None
+    width: tuple[str, str] | None = None
+    spread_factor: float = 0.0
 
     def describe(self) -> str:
         if self.interval:
-            return f"in committed [{self.interval[0]}, {self.interval[1]}]"
-        return f"abs {self.abs:g} + rel {self.rel:g}"
+            widened = f" x{self.factor:g}" if self.factor != 1 else ""
+            return f"in committed [{self.interval[0]}, {self.interval[1]}]{widened}"
+        parts = [f"abs {self.abs:g} + rel {self.rel:g}"]
+        if self.relative_to:
+            parts.append(f"{self.floor:g}/|{self.relative_to}|")
+        if self.spread:
+            parts.append(f"{self.spread_factor:g} seed sd")
+        if self.width:
+            parts.append(f"{self.spread_factor:g} half-width")
+        return " + ".join(parts)
 
     def passes(self, committed: float, fresh: float) -> bool:
         if math.isnan(committed) or math.isnan(fresh):
@@ -60,12 +85,20 @@ class Tolerance:
         return abs(fresh - committed) <= self.abs + self.rel * abs(committed)
 
 
+TOLERANCE_KEYS = {"abs", "rel", "interval", "factor", "relative_to", "floor", "spread", "width", "spread_factor"}
+
+
 def _tolerance(spec: dict) -> Tolerance:
-    unknown = set(spec) - {"abs", "rel", "interval"}
+    unknown = set(spec) - TOLERANCE_KEYS
     if unknown:
-        raise ValueError(f"{TOLERANCES.name}: unknown tolerance keys {sorted(unknown)}; use abs, rel or interval")
+        raise ValueError(f"{TOLERANCES.name}: unknown tolerance keys {sorted(unknown)}; use {sorted(TOLERANCE_KEYS)}")
     interval = tuple(spec["interval"]) if "interval" in spec else None
-    return Tolerance(abs=float(spec.get("abs", 0.0)), rel=float(spec.get("rel", 0.0)), interval=interval)
+    spread = tuple(spec["spread"]) if "spread" in spec else None
+    width = tuple(spec["width"]) if "width" in spec else None
+    return Tolerance(abs=float(spec.get("abs", 0.0)), rel=float(spec.get("rel", 0.0)), interval=interval,
+                     factor=float(spec.get("factor", 1.0)), relative_to=spec.get("relative_to"),
+                     floor=float(spec.get("floor", 0.0)), spread=spread, width=width,
+                     spread_factor=float(spec.get("spread_factor", 0.0)))
 
 
 @dataclass
@@ -174,6 +207,24 @@ def compare_json(name: str, committed_path: Path, fresh_path: Path, default: Tol
     return rows
 
 
+def seed_spread(frame: pd.DataFrame, column: str, within: tuple[str, ...] | None = None,
+                width: tuple[str, str] | None = None):
+    """Per row, the committed spread over seeds: the standard deviation of ``column`` over the rows that share
+    the ``within`` columns (NaN for a group of one row), or half the row's interval ``width`` = (low, high);
+    None when neither is given."""
+    if not pd.api.types.is_numeric_dtype(frame[column]):
+        return None
+    if width:
+        low, high = (frame[c].astype(float).to_numpy() for c in width)
+        return (high - low) / 2
+    if not within:
+        return None
+    missing = [c for c in within if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{TOLERANCES.name}: spread columns {missing} are not in the file (columns: {list(frame.columns)})")
+    return frame.groupby(list(within), dropna=False)[column].transform("std").to_numpy(dtype=float)
+
+
 def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tolerance, columns: dict) -> list[dict]:
     """Row-by-row (the DAG writes rows in a fixed order); one verdict row per column, at its worst row."""
     committed, fresh = pd.read_csv(committed_path), pd.read_csv(fresh_path)
@@ -189,9 +240,10 @@ def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tole
         numeric = pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b)
         if tolerance.interval is not None:
             low, high = (committed[c].astype(float) for c in tolerance.interval)
-            values = b.astype(float)
+            centre, values = a.astype(float), b.astype(float)
+            low, high = centre - tolerance.factor * (centre - low), centre + tolerance.factor * (high - centre)
             outside = (values < low) | (values > high)
-            worst = int(outside.values.argmax()) if outside.any() else int((values - a.astype(float)).abs().values.argmax())
+            worst = int(outside.values.argmax()) if outside.any() else int((values - centre).abs().values.argmax())
             rows.append(row(name, column, a.iloc[worst], b.iloc[worst], tolerance.describe(),
                             "FAIL" if outside.any() else "ok", f"{int(outside.sum())} of {len(a)} rows outside"))  # fmt: skip
             continue
@@ -200,11 +252,20 @@ def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tole
             both_nan = pd.isna(x) & pd.isna(y)
             error = abs(y - x)
             allowed = tolerance.abs + tolerance.rel * abs(x)
+            if tolerance.relative_to:
+                scale = committed[tolerance.relative_to].astype(float).abs().to_numpy()
+                allowed = allowed + np.where(scale > 0, abs(x) * tolerance.floor / np.where(scale > 0, scale, 1.0), 0.0)
+            sd = seed_spread(committed, column, tolerance.spread, tolerance.width)
+            if sd is not None:
+                allowed = allowed + tolerance.spread_factor * np.nan_to_num(sd, nan=0.0)
             bad = ~both_nan & ~(error <= allowed) & ~((x == y))
             excess = pd.Series(error - allowed).fillna(math.inf).where(~both_nan, -math.inf)
             worst = int(excess.values.argmax())
+            note = f"{int(bad.sum())} of {len(a)} rows differ" if bad.any() else ""
+            if bad.any() and sd is not None and sd[worst] > 0:
+                note += f"; worst by {error[worst] / sd[worst]:.2g} seed sd"
             rows.append(row(name, column, a.iloc[worst], b.iloc[worst], tolerance.describe(),
-                            "FAIL" if bad.any() else "ok", f"{int(bad.sum())} of {len(a)} rows differ" if bad.any() else ""))  # fmt: skip
+                            "FAIL" if bad.any() else "ok", note))  # fmt: skip
         else:
             different = (a.astype(str) != b.astype(str)).to_numpy()
             worst = int(different.argmax())
@@ -240,6 +301,38 @@ def compare_folders(reference: Path, fresh: Path, tolerances: Tolerances) -> pd.
         compare = compare_csv if relative.endswith(".csv") else compare_json
         rows.extend(compare(relative, committed_files[relative], fresh_files[relative], default, columns))
     return pd.DataFrame(rows, columns=["file", "metric", "committed", "fresh", "tolerance", "verdict", "note"])
+
+
+def verdict_agreement(reference: Path, fresh: Path, tolerances: Tolerances) -> pd.DataFrame:
+    """One row per committed verdict (every ``verdicts.csv``): prediction, method, committed and fresh verdict."""
+    rows = []
+    for relative, path in data_files(reference, tolerances).items():
+        if not relative.endswith("verdicts.csv"):
+            continue
+        committed = pd.read_csv(path)
+        other = fresh / relative
+        fresh_verdicts = pd.read_csv(other) if other.exists() else committed.iloc[0:0]
+        keys = [c for c in ("prediction", "method", "metric") if c in committed.columns]
+        joined = committed.merge(fresh_verdicts[keys + ["verdict"]], on=keys, how="left", suffixes=("", "_fresh"))
+        for record in joined.itertuples(index=False):
+            rows.append({"file": relative, **{k: getattr(record, k) for k in keys}, "committed": record.verdict,
+                         "fresh": record.verdict_fresh if isinstance(record.verdict_fresh, str) else "(absent)"})
+    return pd.DataFrame(rows, columns=["file", "prediction", "method", "metric", "committed", "fresh"])
+
+
+def summary_lines(table: pd.DataFrame, verdicts: pd.DataFrame) -> list[str]:
+    """The reviewer's first screen: verdicts identical, numbers within tolerance, and what lies outside."""
+    same = verdicts.committed == verdicts.fresh
+    lines = [f"verdicts identical: {int(same.sum())} of {len(verdicts)}"]
+    lines += [f"  CHANGED {r.file}: {r.prediction} [{r.method}] {r.committed} -> {r.fresh}"
+              for r in verdicts[~same].itertuples(index=False)]
+    ok = table.verdict == "ok"
+    lines.append(f"numbers within tolerance: {int(ok.sum())} of {len(table)} compared values "
+                 f"({table.file.nunique()} files)")
+    for r in table[~ok].itertuples(index=False):
+        lines.append(f"  {r.verdict} {r.file} {r.metric}: committed {r.committed}, fresh {r.fresh}"
+                     f" (tolerance {r.tolerance}{'; ' + r.note if r.note else ''})")
+    return lines
 
 
 def failed(table: pd.DataFrame) -> bool:
@@ -334,11 +427,14 @@ def main(argv=None) -> int:
             print(f"verify: reference {reference.relative_to(REPO)} rewritten from {config.relative_to(REPO)}")
             return 0
         table = compare_folders(reference, fresh_root, tolerances)
+        verdicts = verdict_agreement(reference, fresh_root, tolerances)
         if only:
             table = table[table.file.str.startswith(only)]
+            verdicts = verdicts[verdicts.file.str.startswith(only)]
         out = scratch / "verify.csv"
         table.to_csv(out, index=False)
         keep = keep or failed(table)
+        print("\n".join(summary_lines(table, verdicts)) + "\n")
         print(format_table(table, only_failures=not args.all and failed(table)) if len(table) else "(nothing compared)")
         counts = table.verdict.value_counts().to_dict()
         print(

@@ -45,7 +45,8 @@ def compile_paper(stage: Path, pdf_out, log: logging.Logger) -> None:
         raise RuntimeError("latexmk not found: run `make setup` (installs TeX Live when root) or "
                            "`apt-get install latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended`")
     command = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "main.tex"]
-    result = subprocess.run(command, cwd=stage, capture_output=True, text=True)
+    # TeX writes its messages in the fonts' 8-bit encodings (an overfull line holding \\S prints byte 0xa7).
+    result = subprocess.run(command, cwd=stage, capture_output=True, text=True, encoding="utf-8", errors="replace")
     log.info("%s", result.stdout[-20000:])
     if result.returncode != 0:
         raise RuntimeError(f"latexmk failed (exit {result.returncode}); see {stage / 'main.log'}:\n{result.stdout[-3000:]}")
