@@ -32,3 +32,4 @@ rule all:
     default_target: True
     input:
         "paper/build/main.pdf",
+        "results/reproducibility/paper_index.csv",

@@ -5,7 +5,6 @@ import re
 
 import pandas as pd
 import pytest
-import yaml
 
 from harmhorizon.provenance import (
     config_hash,
@@ -99,10 +98,10 @@ def test_reproducibility_numbers_are_valid_macros():
 
 @pytest.mark.workflow
 def test_every_results_folder_gets_a_provenance_record():
-    from _reviewer_run import TEST_CONFIG, reviewer_run
+    from _reviewer_run import reviewer_run, run_config
 
     workdir = reviewer_run()
-    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config = run_config()  # the run's config: the file with the schema's defaults filled in
     folders = [p.parent for p in (workdir / "results").rglob("numbers.json") if "reproducibility" not in p.parts]
     assert folders, "the test run wrote no numbers.json"
     for folder in folders:

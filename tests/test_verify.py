@@ -163,7 +163,12 @@ def test_a_number_past_its_seed_spread_fails_naming_it(seeded):
     bad = table[table.verdict != "ok"]
     assert list(zip(bad.file, bad.metric)) == [("synthetic/kl_profile.csv", "kl")]
     assert "3 seed sd" in bad.iloc[0].note and bad.iloc[0].committed == 0.03
-    assert any("FAIL synthetic/kl_profile.csv kl" in line for line in summary_lines(table, verdict_agreement(committed, fresh, tolerances)))
+    index = pd.DataFrame({"artefact": ["results/figures/synthetic/kl_profile.pdf"], "rule": ["synthetic_figures"],
+                          "script": ["workflow/scripts/synthetic_figures.py"],
+                          "data": ["results/synthetic/kl_profile.csv results/synthetic/prefill.csv"]})
+    lines = summary_lines(table, verdict_agreement(committed, fresh, tolerances), index)
+    assert any("FAIL synthetic/kl_profile.csv kl" in line for line in lines)
+    assert "  synthetic/kl_profile.csv is shown in results/figures/synthetic/kl_profile.pdf (rule synthetic_figures)" in lines
 
 
 def test_a_flipped_verdict_fails_naming_it(seeded):

@@ -309,6 +309,29 @@ def rule_table(rules, skip=()) -> list[dict]:
     ]
 
 
+def paper_index(rules, paper_inputs) -> list[dict]:
+    """One row per figure or table of the paper: the rule and script that made it and the result files it reads.
+
+    A reviewer goes from a figure to its code in one step, and `make verify` from a result file that
+    moved to every figure and table that shows it. Inputs given by functions are listed as "(computed)".
+    """
+    wanted = set(paper_inputs)
+    rows = []
+    for rule in rules:
+        made = [str(output) for output in rule.output if str(output) in wanted]
+        if not made:
+            continue
+        data = [str(path) for path in rule.input if isinstance(path, str) and path.startswith("results/")
+                and path.endswith((".csv", ".json"))]
+        if any(callable(path) for path in rule.input):
+            data.append("(computed)")
+        code = rule.script or rule.notebook or ""
+        script = str(Path(rule.snakefile).parent / code) if code else ""
+        rows += [{"artefact": path, "rule": rule.name, "script": os.path.relpath(script, Path(rule.snakefile).parents[2]) if script else "",
+                  "data": " ".join(data)} for path in made]
+    return sorted(rows, key=lambda row: row["artefact"])
+
+
 def result_folders(paper_numbers, skip=()) -> list[str]:
     """Folders F of results/F/numbers.json (exact, synthetic, real/<model>, …)."""
     return sorted(str(Path(path).parent.relative_to("results")) for path in paper_numbers if path not in skip)

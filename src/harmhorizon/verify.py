@@ -320,8 +320,23 @@ def verdict_agreement(reference: Path, fresh: Path, tolerances: Tolerances) -> p
     return pd.DataFrame(rows, columns=["file", "prediction", "method", "metric", "committed", "fresh"])
 
 
-def summary_lines(table: pd.DataFrame, verdicts: pd.DataFrame) -> list[str]:
-    """The reviewer's first screen: verdicts identical, numbers within tolerance, and what lies outside."""
+def read_paper_index(reference: Path) -> pd.DataFrame | None:
+    """The committed table from each figure and table of the paper to the result files it reads (rule paper_index)."""
+    path = reference / "reproducibility" / "paper_index.csv"
+    return pd.read_csv(path, keep_default_na=False) if path.exists() else None
+
+
+def shown_in(index: pd.DataFrame | None, relative: str) -> list[str]:
+    """The figures and tables of the paper drawn from results/<relative>."""
+    if index is None:
+        return []
+    return [f"{row.artefact} (rule {row.rule})" for row in index.itertuples(index=False)
+            if f"results/{relative}" in row.data.split()]
+
+
+def summary_lines(table: pd.DataFrame, verdicts: pd.DataFrame, index: pd.DataFrame | None = None) -> list[str]:
+    """The reviewer's first screen: verdicts identical, numbers within tolerance, and what lies outside
+    (with the figures and tables of the paper that show it, from the paper index)."""
     same = verdicts.committed == verdicts.fresh
     lines = [f"verdicts identical: {int(same.sum())} of {len(verdicts)}"]
     lines += [f"  CHANGED {r.file}: {r.prediction} [{r.method}] {r.committed} -> {r.fresh}"
@@ -332,6 +347,8 @@ def summary_lines(table: pd.DataFrame, verdicts: pd.DataFrame) -> list[str]:
     for r in table[~ok].itertuples(index=False):
         lines.append(f"  {r.verdict} {r.file} {r.metric}: committed {r.committed}, fresh {r.fresh}"
                      f" (tolerance {r.tolerance}{'; ' + r.note if r.note else ''})")
+    for relative in sorted(set(table[~ok].file)):
+        lines += [f"  {relative} is shown in {artefact}" for artefact in shown_in(index, relative)]
     return lines
 
 
@@ -434,7 +451,7 @@ def main(argv=None) -> int:
         out = scratch / "verify.csv"
         table.to_csv(out, index=False)
         keep = keep or failed(table)
-        print("\n".join(summary_lines(table, verdicts)) + "\n")
+        print("\n".join(summary_lines(table, verdicts, read_paper_index(reference))) + "\n")
         print(format_table(table, only_failures=not args.all and failed(table)) if len(table) else "(nothing compared)")
         counts = table.verdict.value_counts().to_dict()
         print(

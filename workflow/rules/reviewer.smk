@@ -10,6 +10,7 @@ DAG from outside; the target rule `result_data` below is what they and the deter
 from harmhorizon.provenance import (
     folder_files,
     folder_rules,
+    paper_index,
     put_interpreter_on_path,
     result_data_files,
     result_folders,
@@ -146,3 +147,19 @@ rule notebook_html:
         "../../envs/harmhorizon.yaml"
     script:
         "../scripts/notebook_html.py"
+
+
+rule paper_index:
+    """Every figure and table of the paper with the rule and script that made it and the result files it reads."""
+    output:
+        "results/reproducibility/paper_index.csv",
+    log:
+        "logs/reviewer/paper_index.log",
+    benchmark:
+        "results/benchmarks/paper_index.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        index=lambda wildcards: paper_index(workflow.rules, PAPER_INPUTS),
+    script:
+        "../scripts/paper_index.py"
