@@ -309,11 +309,12 @@ def rule_table(rules, skip=()) -> list[dict]:
     ]
 
 
-def paper_index(rules, paper_inputs) -> list[dict]:
+def paper_index(rules, paper_inputs, root) -> list[dict]:
     """One row per figure or table of the paper: the rule and script that made it and the result files it reads.
 
     A reviewer goes from a figure to its code in one step, and `make verify` from a result file that
-    moved to every figure and table that shows it. Inputs given by functions are listed as "(computed)".
+    moved to every figure and table that shows it. Scripts are relative to ``root`` (the repository);
+    inputs given by functions are listed as "(computed)".
     """
     wanted = set(paper_inputs)
     rows = []
@@ -326,9 +327,8 @@ def paper_index(rules, paper_inputs) -> list[dict]:
         if any(callable(path) for path in rule.input):
             data.append("(computed)")
         code = rule.script or rule.notebook or ""
-        script = str(Path(rule.snakefile).parent / code) if code else ""
-        rows += [{"artefact": path, "rule": rule.name, "script": os.path.relpath(script, Path(rule.snakefile).parents[2]) if script else "",
-                  "data": " ".join(data)} for path in made]
+        script = os.path.relpath(Path(rule.snakefile).parent / code, root) if code else ""
+        rows += [{"artefact": path, "rule": rule.name, "script": script, "data": " ".join(data)} for path in made]
     return sorted(rows, key=lambda row: row["artefact"])
 
 

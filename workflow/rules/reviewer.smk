@@ -160,6 +160,6 @@ rule paper_index:
     conda:
         "../../envs/harmhorizon.yaml"
     params:
-        index=lambda wildcards: paper_index(workflow.rules, PAPER_INPUTS),
+        index=lambda wildcards: paper_index(workflow.rules, PAPER_INPUTS, REPO),
     script:
         "../scripts/paper_index.py"

@@ -6,14 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..theory.experiments import prefill_attack_curve
-from .latex import booktabs_table, fmt, fmt_sci
-
-NUMBER_WORDS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"]
-
-
-def spell(n: int) -> str:
-    """A small integer as a word, for macro names (LaTeX macro names cannot contain digits)."""
-    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else "N" * n
+from .latex import booktabs_table, fmt, fmt_sci, number_word
 
 
 def prefill_contrasts(prefill: pd.DataFrame, m: int, horizon_k: int) -> dict[str, float]:
@@ -64,8 +57,8 @@ def exact_numbers(identities: dict, horizons: pd.DataFrame, kl: pd.DataFrame, pr
     }
     default_m = a["m"]
     for row in horizons.itertuples():
-        numbers[f"HorizonM{spell(int(row.m))}"] = fmt(int(row.t_epsilon))
-        numbers[f"PHarmM{spell(int(row.m))}"] = fmt(row.p_harm)
+        numbers[f"HorizonM{number_word(row.m)}"] = fmt(int(row.t_epsilon))
+        numbers[f"PHarmM{number_word(row.m)}"] = fmt(row.p_harm)
     first, last = horizons.iloc[0], horizons.iloc[-1]
     numbers["SweepFirstM"], numbers["SweepFirstHorizon"] = fmt(int(first.m)), fmt(int(first.t_epsilon))
     numbers["SweepLastM"], numbers["SweepLastHorizon"] = fmt(int(last.m)), fmt(int(last.t_epsilon))

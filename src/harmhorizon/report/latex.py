@@ -15,6 +15,45 @@ import pandas as pd
 from ..io import atomic_path
 
 MACRO_NAME = re.compile(r"^[A-Za-z]+$")
+ONES = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve",
+        "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen", "Eighteen", "Nineteen"]
+TENS = ["", "", "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety"]
+
+
+def number_word(n: int) -> str:
+    """An integer 0 ≤ n < 1,000,000 in words, for macro names: 16 → 'Sixteen', 64 → 'SixtyFour', 300 → 'ThreeHundred'."""
+    n = int(n)
+    if not 0 <= n < 1_000_000:
+        raise ValueError(f"number_word: {n} is outside 0..999999")
+    if n < 20:
+        return ONES[n]
+    if n < 100:
+        return TENS[n // 10] + (ONES[n % 10] if n % 10 else "")
+    if n < 1000:
+        return ONES[n // 100] + "Hundred" + (number_word(n % 100) if n % 100 else "")
+    return number_word(n // 1000) + "Thousand" + (number_word(n % 1000) if n % 1000 else "")
+
+
+def macro_word(name) -> str:
+    """A config name as macro letters: runs of letters capitalised, runs of digits spelled, the rest dropped.
+
+    'recovery_discounted' → 'RecoveryDiscounted', 'rlhf_m1' → 'RlhfMOne', 'harm_rate_k40' → 'HarmRateKForty'.
+    Distinct names can still meet ('rlhf1', 'rlhf_1'): `macro_words` refuses such a set.
+    """
+    words = re.findall(r"[A-Za-z]+|\d+", str(name))
+    return "".join(number_word(w) if w.isdigit() else w[0].upper() + w[1:] for w in words)
+
+
+def macro_words(names) -> dict:
+    """{name: macro_word(name)} for a set of names, refusing two names that give the same word."""
+    words: dict = {}
+    for name in names:
+        word = macro_word(name)
+        clash = [other for other, seen in words.items() if seen == word and other != name]
+        if clash:
+            raise ValueError(f"config names {clash[0]!r} and {name!r} both give the macro word {word!r}; rename one")
+        words[name] = word
+    return words
 
 
 def fmt(value: float, digits: int = 3) -> str:

@@ -11,11 +11,9 @@ import seaborn as sns
 
 from .figures import save_figure  # noqa: F401  (re-exported for the scripts)
 from ..intervals import equivalence_verdict, one_sided_verdict, welch_difference
-from .latex import booktabs_table, fmt, fmt_interval
+from .latex import booktabs_table, fmt, fmt_interval, macro_word, macro_words, number_word
 
 METHOD_ORDER = ["base", "dpo", "rlhf", "sft", "recovery", "recovery_discounted", "augment"]
-NUMBER_WORDS = {0: "Zero", 1: "One", 2: "Two", 4: "Four", 5: "Five", 8: "Eight", 10: "Ten", 16: "Sixteen",
-                20: "Twenty", 32: "ThirtyTwo", 40: "Forty", 64: "SixtyFour"}
 
 
 def method_order(methods) -> list[str]:
@@ -89,7 +87,7 @@ def reported_prefill_numbers(reported: pd.DataFrame) -> dict:
         raise ValueError(f"reported prefilling table: columns {sorted(expected - set(reported.columns))} are missing")
     numbers = {}
     for row in reported.itertuples():
-        key = f"Qi{macro_word(row.condition)}AsrK{NUMBER_WORDS[int(row.k)]}"
+        key = f"Qi{macro_word(row.condition)}AsrK{number_word(row.k)}"
         numbers[key] = f"{row.asr_percent:.1f} \\pm {row.std_percent:.1f}"
     numbers["QiModel"] = str(reported.model.iloc[0])
     numbers["QiKs"] = ", ".join(str(k) for k in sorted(reported.k.unique()))
@@ -141,11 +139,6 @@ def summary_table(summary: pd.DataFrame, ks) -> str:
     )
 
 
-def macro_word(name: str) -> str:
-    """'recovery_discounted' → 'RecoveryDiscounted' (letters only, for macro names)."""
-    return "".join(part.capitalize() for part in name.replace("-", "_").split("_") if part.isalpha())
-
-
 def real_numbers(summary, prefill, information, counts, model, prompts, real, epsilon, reported=None) -> dict:
     """Every number of the real-model section, as LaTeX text keyed by macro name (prefix ``Real``, and
     ``Qi`` for the reported context numbers of `reported_prefill_numbers`)."""
@@ -172,8 +165,9 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         "RealJudgeContentMinChars": fmt(real["judge"]["content_min_chars"]),
         "RealBaseSamples": fmt(real["sampling"]["n_base_samples"]),
     }
+    method_words = macro_words(["base", *real["methods"]])
     for name, method in real["methods"].items():
-        word = macro_word(name)
+        word = method_words[name]
         numbers[f"Real{word}Steps"] = fmt(method["hp"]["max_steps"])
         if "max_prefix" in method:
             numbers[f"Real{word}MaxPrefix"] = fmt(method["max_prefix"])
@@ -206,7 +200,7 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
     numbers["RealPrefillKmax"] = fmt(k_max)
     numbers["RealPrefillKmid"] = fmt(k_mid)
     for method in ["base", *real["methods"]]:  # defined even when a metric is undefined for a run
-        numbers[f"Real{macro_word(method)}KlShareBeyondHorizon"] = r"\text{n/a}"
+        numbers[f"Real{method_words[method]}KlShareBeyondHorizon"] = r"\text{n/a}"
     index = summary.set_index(["method", "metric"])
     for (method, metric), row in index.iterrows():
         words = [_metric_word(metric)]
@@ -215,7 +209,7 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         if metric.endswith(f"_k{k_mid}"):
             words.append(metric[: -len(str(k_mid))] + "mid")
         for word in words:
-            key = f"Real{macro_word(method)}{macro_word(word)}"
+            key = f"Real{method_words[method]}{macro_word(word)}"
             numbers[key] = _cell(row).strip("$") if np.isfinite(row["mean"]) else r"\text{n/a}"
             numbers[key + "Mean"] = fmt(row["mean"], 2) if np.isfinite(row["mean"]) else r"\text{n/a}"
     if reported is not None:
@@ -224,11 +218,11 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
 
 
 def _metric_word(metric: str) -> str:
-    """'harm_rate_k40' → 'harm_rate_kForty'; 'kl_share_first_5' → 'kl_share_first'."""
+    """'harm_rate_k40' → 'harm_rate_kforty'; 'kl_share_first_5' → 'kl_share_first' (the count stays out of the name)."""
     parts = []
     for part in metric.split("_"):
         if part.startswith("k") and part[1:].isdigit():
-            parts.append("k" + NUMBER_WORDS.get(int(part[1:]), "N"))
+            parts.append("k" + number_word(part[1:]).lower())
         elif part.isdigit():
             continue
         else:

@@ -40,7 +40,7 @@ from ..theory.experiments import harmful_prefill_weights, with_m  # noqa: E402
 from ..theory.automaton import harm_values, per_position_kl, recovery_eventual  # noqa: E402
 from ..theory.gibbs import Objective, optimal_policy  # noqa: E402
 from ..intervals import equivalence_verdict, one_sided_verdict, t_interval, welch_difference  # noqa: E402
-from .latex import booktabs_table, fmt, fmt_interval  # noqa: E402
+from .latex import booktabs_table, fmt, fmt_interval, macro_words, number_word  # noqa: E402
 
 STANDARD = ("dpo", "rlhf", "sft")
 DEEP = ("recovery", "augment")
@@ -270,15 +270,6 @@ def verdicts(runs_table: pd.DataFrame, methods: dict, default_m: int, shallow_fr
     return pd.DataFrame(rows)
 
 
-DIGITS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
-
-
-def macro_key(name: str) -> str:
-    """A method name as macro letters: 'rlhf_m1' -> 'RlhfMOne', 'dpo_lr3e4' -> 'DpoLrThreeEFour'."""
-    words = "".join(f" {DIGITS[int(ch)]} " if ch.isdigit() else ch if ch.isalpha() else " " for ch in name).split()
-    return "".join(w[0].upper() + w[1:] for w in words)
-
-
 def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_table: pd.DataFrame, mc: pd.DataFrame,
                       fidelity: dict, automaton: Automaton, epsilon: float, synthetic: dict) -> dict[str, str]:
     """Every synthetic-track number the paper cites, as LaTeX text keyed by macro name (prefix Syn)."""
@@ -307,16 +298,17 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
     n["SynMCTotal"] = fmt(mc.harm_information.sum())
     n["SynExactTotal"] = fmt(mc.exact.sum())
     for m in sorted({spec["m"] for spec in synthetic["methods"].values()}):
-        n[f"SynHorizonM{macro_key(str(m))}"] = fmt(horizon(automaton, m, epsilon))
+        n[f"SynHorizonM{number_word(m)}"] = fmt(horizon(automaton, m, epsilon))
+    words = macro_words(["base", *synthetic["methods"]])
     for method in summary.method.unique():
-        key = macro_key(method)
+        key = words[method]
         for metric, short, digits in (("harm_rate", "Harm", 2), ("total_kl", "KL", 2), ("kl_past_horizon", "KLPast", 2),
                                       ("grad_past_horizon", "GradPast", 2), ("recovery_gain_past_horizon", "RecGain", 2),
                                       ("benign_kl", "BenignKL", 2), ("kl_mean_position", "KLPos", 3)):
             mean, low, high, _ = _interval(summary, method, metric)
             n[f"Syn{key}{short}"] = fmt_interval(mean, low, high, digits) if np.isfinite(low) else fmt(mean, digits)
     for method, spec in synthetic["methods"].items():
-        key = macro_key(method)
+        key = words[method]
         n[f"Syn{key}LR"] = fmt(spec["hp"]["learning_rate"])
         n[f"Syn{key}Steps"] = fmt(spec["hp"]["max_steps"])
         for field, short in (("beta", "Beta"),):

@@ -1,0 +1,49 @@
+"""Macro names: one helper turns config names and numbers into LaTeX macro letters, and refuses clashes."""
+
+import itertools
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import REPO
+from harmhorizon.report.latex import MACRO_NAME, macro_word, macro_words, number_word
+
+
+def test_number_words():
+    assert [number_word(n) for n in (0, 5, 10, 16, 20, 32, 40, 64, 100, 1234)] == [
+        "Zero", "Five", "Ten", "Sixteen", "Twenty", "ThirtyTwo", "Forty", "SixtyFour", "OneHundred",
+        "OneThousandTwoHundredThirtyFour"]
+    with pytest.raises(ValueError):
+        number_word(-1)
+
+
+@given(st.integers(0, 999_999), st.integers(0, 999_999))
+def test_distinct_numbers_give_distinct_words(a, b):
+    assert (number_word(a) == number_word(b)) == (a == b)
+    assert MACRO_NAME.match(number_word(a))
+
+
+def test_macro_words_spell_digits_and_keep_letters():
+    assert macro_word("recovery_discounted") == "RecoveryDiscounted"
+    assert macro_word("rlhf_m1") == "RlhfMOne" and macro_word("rlhf") == "Rlhf"
+    assert macro_word("harm_rate_k3") != macro_word("harm_rate_k6")
+    assert macro_word("harm_rate_kzero") == "HarmRateKzero"
+
+
+def test_names_that_would_share_a_macro_are_refused_naming_both():
+    with pytest.raises(ValueError, match="'rlhf1' and 'rlhf_1' both give the macro word 'RlhfOne'"):
+        macro_words(["rlhf1", "rlhf_1"])
+
+
+@pytest.mark.parametrize("config", ["config/config.yaml", "config/test.yaml", "config/gpu.yaml"])
+def test_every_shipped_method_name_gets_its_own_macro_word(config):
+    spec = yaml.safe_load((REPO / config).read_text())
+    for track in ("synthetic", "real"):
+        names = ["base", *spec.get(track, {}).get("methods", {})]
+        words = macro_words(names)
+        assert len(set(words.values())) == len(names)
+        assert all(MACRO_NAME.match(word) for word in words.values())
+    for a, b in itertools.combinations(["rlhf", "rlhf_m1", "rlhf_m2", "dpo_lr_high", "dpo_beta_high"], 2):
+        assert macro_word(a) != macro_word(b)
