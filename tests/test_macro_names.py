@@ -47,3 +47,11 @@ def test_every_shipped_method_name_gets_its_own_macro_word(config):
         assert all(MACRO_NAME.match(word) for word in words.values())
     for a, b in itertools.combinations(["rlhf", "rlhf_m1", "rlhf_m2", "dpo_lr_high", "dpo_beta_high"], 2):
         assert macro_word(a) != macro_word(b)
+
+
+def test_numbers_below_ten_thousand_are_never_written_with_an_exponent():
+    from harmhorizon.report.latex import fmt
+
+    assert fmt(7660.5, 3) == "7660" and fmt(120.4, 2) == "120" and fmt(-118.0, 2) == "-118"
+    assert fmt(0.0123, 2) == "0.012" and fmt(3.14159) == "3.14" and fmt(12345.0, 3) == "12345"
+    assert fmt(1.5e-5, 2) == r"1.5\times 10^{-5}"

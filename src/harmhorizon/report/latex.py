@@ -68,7 +68,10 @@ def fmt(value: float, digits: int = 3) -> str:
     if value.is_integer() and abs(value) < 1e7:
         return f"{int(value):d}"
     if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.{digits}g}"
+        text = f"{value:.{digits}g}"
+        if "e" in text:  # 'g' writes 7660 as 7.66e+03 at 3 digits: round to the digits, print in full
+            text = f"{round(value, digits - 1 - math.floor(math.log10(abs(value)))):.0f}"
+        return text
     mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
     return rf"{mantissa}\times 10^{{{int(exponent)}}}"
 
