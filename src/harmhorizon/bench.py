@@ -30,13 +30,15 @@ import pandas as pd
 from .io import write_json
 from .provenance import device, git_state, package_versions
 from .report.latex import fmt
+from .repository import default_repository, find_repository
 
-REPO = Path(__file__).resolve().parents[2]
+# Default for the library functions; `main` takes `--repo`.
+REPO = default_repository()
 DP_HORIZONS = (24, 32, 64, 128, 256, 512, 1024)
 
 
-def machine() -> dict:
-    return {"device": device(), "packages": package_versions(), "git": git_state(REPO), "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+def machine(repo: Path = REPO) -> dict:
+    return {"device": device(), "packages": package_versions(), "git": git_state(repo), "date": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
 def best_time(function, repeats: int) -> float:
@@ -89,11 +91,11 @@ def bench_exact_dp(horizons=DP_HORIZONS, repeats: int = 7) -> dict:
 # --- the workflow end to end ------------------------------------------------------------------------
 
 
-def snakemake_command(workdir: Path, configfile: Path, cores: int, targets=()) -> list[str]:
+def snakemake_command(workdir: Path, configfile: Path, cores: int, targets=(), repo: Path = REPO) -> list[str]:
     snakemake = Path(sys.executable).with_name("snakemake")
     return [
         str(snakemake if snakemake.exists() else shutil.which("snakemake")),
-        "--snakefile", str(REPO / "Snakefile"),
+        "--snakefile", str(repo / "Snakefile"),
         "--directory", str(workdir),
         "--configfile", str(configfile),
         "--cores", str(cores),
@@ -101,22 +103,22 @@ def snakemake_command(workdir: Path, configfile: Path, cores: int, targets=()) -
     ]  # fmt: skip
 
 
-def timed_run(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+def timed_run(command: list[str], repo: Path = REPO) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=repo)
     return time.perf_counter() - start, result
 
 
-def bench_workflow(configfile: Path, cores: int, targets=()) -> dict:
+def bench_workflow(configfile: Path, cores: int, targets=(), repo: Path = REPO) -> dict:
     """Fresh run of `configfile` in a temporary directory, then the same command again (nothing to do)."""
     with tempfile.TemporaryDirectory(prefix="harmhorizon-bench-") as tmp:
-        command = snakemake_command(Path(tmp), configfile, cores, targets)
-        fresh_s, fresh = timed_run(command)
-        noop_s, noop = timed_run(command)
+        command = snakemake_command(Path(tmp), configfile, cores, targets, repo)
+        fresh_s, fresh = timed_run(command, repo)
+        noop_s, noop = timed_run(command, repo)
     failed = [name for name, result in (("fresh", fresh), ("noop", noop)) if result.returncode != 0]
     return {
         "what": "snakemake end to end on a fresh directory, then the identical command with nothing to do",
-        "config": str(configfile.relative_to(REPO)) if configfile.is_relative_to(REPO) else str(configfile),
+        "config": str(configfile.relative_to(repo)) if configfile.is_relative_to(repo) else str(configfile),
         "targets": list(targets) or ["all (the paper PDF)"],
         "cores": cores,
         "fresh_s": fresh_s,
@@ -178,18 +180,25 @@ def bench_numbers(bench: dict[str, dict]) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(REPO / "results/bench"), help="folder of the JSON files")
-    parser.add_argument("--config", default=str(REPO / "config/test.yaml"), help="config of the end-to-end run")
+    parser.add_argument("--repo", help="the repository (default: the one holding the current directory)")
+    parser.add_argument("--out", help="folder of the JSON files (default: results/bench of --repo)")
+    parser.add_argument("--config", help="config of the end-to-end run (default: config/test.yaml of --repo)")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--only", nargs="*", default=None, help="workflow, exact_dp, mc_estimator, kl_throughput")
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    try:
+        repo = find_repository(args.repo)
+    except FileNotFoundError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else repo / "results/bench"
+    configfile = Path(args.config).resolve() if args.config else repo / "config/test.yaml"
     wanted = set(args.only or ("workflow", "exact_dp", "mc_estimator", "kl_throughput"))
     benches = {
         "exact_dp": bench_exact_dp,
-        "workflow": lambda: bench_workflow(Path(args.config).resolve(), args.cores),
-        "mc_estimator": bench_mc_estimator,
-        "kl_throughput": bench_kl_throughput,
+        "workflow": lambda: bench_workflow(configfile, args.cores, repo=repo),
+        "mc_estimator": lambda: bench_mc_estimator(repo=repo),
+        "kl_throughput": lambda: bench_kl_throughput(repo=repo),
     }
     status = 0
     for name, run in benches.items():
@@ -201,7 +210,7 @@ def main(argv=None) -> int:
         except BenchUnavailable as reason:
             print(f"  skipped: {reason}")
             continue
-        payload["machine"] = machine()
+        payload["machine"] = machine(repo)
         write_json(payload, out / f"{name}.json")
         summary = {k: v for k, v in payload.items() if k not in ("machine", "stderr_tail", "what")}
         print("  " + json.dumps(summary, default=str)[:600])
@@ -215,7 +224,7 @@ class BenchUnavailable(RuntimeError):
     """A benchmark whose prerequisite (e.g. the synthetic base model code) is not in this checkout."""
 
 
-def _synthetic_base(configfile: Path = REPO / "config/config.yaml"):
+def _synthetic_base(repo: Path = REPO):
     """The synthetic track's trained base model, its vocabulary, automaton and judge (needs its run)."""
     import yaml
     from transformers import AutoModelForCausalLM
@@ -223,9 +232,9 @@ def _synthetic_base(configfile: Path = REPO / "config/config.yaml"):
     from .synthetic.data import AutomatonJudge
     from .synthetic.experiment import stop_ids, track_setup
 
-    config = yaml.safe_load(configfile.read_text())
+    config = yaml.safe_load((repo / "config/config.yaml").read_text())
     automaton, vocab = track_setup(config["exact"]["automaton"], config["synthetic"])
-    folder = REPO / "work/synthetic" / config["synthetic"]["work_tag"] / "base/final"
+    folder = repo / "work/synthetic" / config["synthetic"]["work_tag"] / "base/final"
     if not (folder / "config.json").exists():
         raise BenchUnavailable(f"no synthetic base model at {folder}; run the synthetic track first (make paper)")
     model = AutoModelForCausalLM.from_pretrained(folder).eval()
@@ -251,13 +260,13 @@ def naive_generate_sampler(model, prefixes, max_new_tokens, stop_ids=(), n_sampl
     return out
 
 
-def bench_mc_estimator(n_sequences: int = 12, n_rollouts: int = 8) -> dict:
+def bench_mc_estimator(n_sequences: int = 12, n_rollouts: int = 8, repo: Path = REPO) -> dict:
     """Batched Monte Carlo I_t (evaluate.harm_information) against the same estimator fed by a
     per-sample ``generate`` loop, same model, same sequences and rollouts; speed ratio and agreement."""
     from .evaluate.harm_information import mc_harm_information
     from .synthetic.experiment import sample_pool
 
-    model, vocab, automaton, judge, stops = _synthetic_base()
+    model, vocab, automaton, judge, stops = _synthetic_base(repo)
     sequences = sample_pool(model, vocab, automaton, n_sequences, harmful=True, seed=0)
     kwargs = dict(judge=judge, T=automaton.T, n_rollouts=n_rollouts, stop_ids=stops, seed=1)
     start = time.perf_counter()
@@ -284,7 +293,7 @@ def bench_mc_estimator(n_sequences: int = 12, n_rollouts: int = 8) -> dict:
     }
 
 
-def bench_kl_throughput(n_sequences: int = 2048, batch_size: int = 512, repeats: int = 3) -> dict:
+def bench_kl_throughput(n_sequences: int = 2048, batch_size: int = 512, repeats: int = 3, repo: Path = REPO) -> dict:
     """Per-position KL evaluation (evaluate.kl.per_position_kl) against two raw batched forwards of
     the same two models over the same sequences, in response tokens per second."""
     import copy
@@ -294,7 +303,7 @@ def bench_kl_throughput(n_sequences: int = 2048, batch_size: int = 512, repeats:
     from .evaluate.kl import _batches, per_position_kl
     from .synthetic.experiment import sample_pool
 
-    model, vocab, automaton, _, _ = _synthetic_base()
+    model, vocab, automaton, _, _ = _synthetic_base(repo)
     other = copy.deepcopy(model)
     with torch.no_grad():
         generator = torch.Generator().manual_seed(0)

@@ -30,8 +30,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-TOLERANCES = REPO / "config" / "verify_tolerances.yaml"
+from .repository import default_repository, find_repository
+
+# Defaults for the library functions and the tests; `main` takes `--repo`.
+REPO = default_repository()
+TOLERANCES = REPO / "config" / "verify_tolerances.yaml" if REPO else None
 DATA_SUFFIXES = (".csv", ".json")
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 TIMES_TEN = re.compile(r"([-+]?(?:\d+\.?\d*|\.\d+))\\times\s*10\^\{([-+]?\d+)\}")
@@ -367,12 +370,12 @@ def format_table(table: pd.DataFrame, only_failures: bool = False, width: int = 
 # --- running the DAG --------------------------------------------------------------------------------
 
 
-def reference_for(config: Path) -> Path:
+def reference_for(config: Path, repo: Path = REPO) -> Path:
     """results/ for the paper config, results/reference-<stem>/ for any other config."""
     config = config.resolve()
-    if config == (REPO / "config" / "config.yaml").resolve():
-        return REPO / "results"
-    return REPO / "results" / f"reference-{config.stem}"
+    if config == (repo / "config" / "config.yaml").resolve():
+        return repo / "results"
+    return repo / "results" / f"reference-{config.stem}"
 
 
 def snakemake_executable() -> str:
@@ -380,16 +383,16 @@ def snakemake_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("snakemake") or "snakemake")
 
 
-def run_dag(config: Path, scratch: Path, targets: list[str], cores: int) -> subprocess.CompletedProcess:
+def run_dag(config: Path, scratch: Path, targets: list[str], cores: int, repo: Path = REPO) -> subprocess.CompletedProcess:
     command = [
         snakemake_executable(), *targets,
-        "--snakefile", str(REPO / "Snakefile"),
+        "--snakefile", str(repo / "Snakefile"),
         "--directory", str(scratch),
         "--configfile", str(config),
         "--cores", str(cores),
     ]  # fmt: skip
     print("$ " + " ".join(command), flush=True)
-    return subprocess.run(command, cwd=REPO, text=True, capture_output=True)
+    return subprocess.run(command, cwd=repo, text=True, capture_output=True)
 
 
 def main(argv=None) -> int:
@@ -402,16 +405,22 @@ def main(argv=None) -> int:
     parser.add_argument("--no-run", action="store_true", help="compare an existing --scratch without running")
     parser.add_argument("--all", action="store_true", help="print every row, not only the failures")
     parser.add_argument("--update-reference", action="store_true", help="replace the reference with the fresh run")
-    parser.add_argument("--tolerances", default=str(TOLERANCES))
+    parser.add_argument("--tolerances", help="tolerances file (default: config/verify_tolerances.yaml of --repo)")
+    parser.add_argument("--repo", help="the repository (default: the one holding the current directory)")
     args = parser.parse_args(argv)
 
-    config = (REPO / args.config).resolve() if not Path(args.config).is_absolute() else Path(args.config)
+    try:
+        repo = find_repository(args.repo)
+    except FileNotFoundError as error:
+        print(f"verify: {error}", file=sys.stderr)
+        return 2
+    config = (repo / args.config).resolve() if not Path(args.config).is_absolute() else Path(args.config)
     if not config.exists():
         print(f"verify: config file {config} does not exist; pass --config config/<name>.yaml", file=sys.stderr)
         return 2
-    reference = Path(args.reference).resolve() if args.reference else reference_for(config)
-    tolerances = Tolerances.load(args.tolerances)
-    if args.update_reference and reference == REPO / "results":
+    reference = Path(args.reference).resolve() if args.reference else reference_for(config, repo)
+    tolerances = Tolerances.load(args.tolerances or repo / "config" / "verify_tolerances.yaml")
+    if args.update_reference and reference == repo / "results":
         print("verify: results/ is the paper's output; rebuild it with `make paper`, not --update-reference", file=sys.stderr)
         return 2
     if not args.update_reference and not reference.exists():
@@ -429,7 +438,7 @@ def main(argv=None) -> int:
             targets = [f"results/{relative}" for relative in committed]
             if not only:
                 targets.insert(0, "result_data")
-            result = run_dag(config, scratch, targets, args.cores)
+            result = run_dag(config, scratch, targets, args.cores, repo)
             if result.returncode != 0:
                 print(result.stdout[-3000:], result.stderr[-5000:], sep="\n", file=sys.stderr)
                 print(f"verify: the fresh run failed (exit {result.returncode}); nothing compared", file=sys.stderr)
@@ -441,7 +450,7 @@ def main(argv=None) -> int:
             for relative, path in data_files(fresh_root, tolerances).items():
                 (reference / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, reference / relative)
-            print(f"verify: reference {reference.relative_to(REPO)} rewritten from {config.relative_to(REPO)}")
+            print(f"verify: reference {reference.relative_to(repo)} rewritten from {config.relative_to(repo)}")
             return 0
         table = compare_folders(reference, fresh_root, tolerances)
         verdicts = verdict_agreement(reference, fresh_root, tolerances)
@@ -455,8 +464,8 @@ def main(argv=None) -> int:
         print(format_table(table, only_failures=not args.all and failed(table)) if len(table) else "(nothing compared)")
         counts = table.verdict.value_counts().to_dict()
         print(
-            f"\nverify: {config.relative_to(REPO) if config.is_relative_to(REPO) else config} against "
-            f"{reference.relative_to(REPO) if reference.is_relative_to(REPO) else reference}: "
+            f"\nverify: {config.relative_to(repo) if config.is_relative_to(repo) else config} against "
+            f"{reference.relative_to(repo) if reference.is_relative_to(repo) else reference}: "
             f"{table.file.nunique()} files, {len(table)} metrics, {counts}"
             + (f"; full table in {out}" if keep else "")
         )
