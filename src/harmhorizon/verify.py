@@ -34,7 +34,8 @@ from .repository import default_repository, find_repository
 
 # Defaults for the library functions and the tests; `main` takes `--repo`.
 REPO = default_repository()
-TOLERANCES = REPO / "config" / "verify_tolerances.yaml" if REPO else None
+TOLERANCES_FILE = "config/verify_tolerances.yaml"  # inside the repository; named in error messages
+TOLERANCES = REPO / TOLERANCES_FILE if REPO else None
 DATA_SUFFIXES = (".csv", ".json")
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 TIMES_TEN = re.compile(r"([-+]?(?:\d+\.?\d*|\.\d+))\\times\s*10\^\{([-+]?\d+)\}")
@@ -94,7 +95,7 @@ TOLERANCE_KEYS = {"abs", "rel", "interval", "factor", "relative_to", "floor", "s
 def _tolerance(spec: dict) -> Tolerance:
     unknown = set(spec) - TOLERANCE_KEYS
     if unknown:
-        raise ValueError(f"{TOLERANCES.name}: unknown tolerance keys {sorted(unknown)}; use {sorted(TOLERANCE_KEYS)}")
+        raise ValueError(f"{TOLERANCES_FILE}: unknown tolerance keys {sorted(unknown)}; use {sorted(TOLERANCE_KEYS)}")
     interval = tuple(spec["interval"]) if "interval" in spec else None
     spread = tuple(spec["spread"]) if "spread" in spec else None
     width = tuple(spec["width"]) if "width" in spec else None
@@ -224,7 +225,7 @@ def seed_spread(frame: pd.DataFrame, column: str, within: tuple[str, ...] | None
         return None
     missing = [c for c in within if c not in frame.columns]
     if missing:
-        raise ValueError(f"{TOLERANCES.name}: spread columns {missing} are not in the file (columns: {list(frame.columns)})")
+        raise ValueError(f"{TOLERANCES_FILE}: spread columns {missing} are not in the file (columns: {list(frame.columns)})")
     return frame.groupby(list(within), dropna=False)[column].transform("std").to_numpy(dtype=float)
 
 
@@ -419,7 +420,7 @@ def main(argv=None) -> int:
         print(f"verify: config file {config} does not exist; pass --config config/<name>.yaml", file=sys.stderr)
         return 2
     reference = Path(args.reference).resolve() if args.reference else reference_for(config, repo)
-    tolerances = Tolerances.load(args.tolerances or repo / "config" / "verify_tolerances.yaml")
+    tolerances = Tolerances.load(args.tolerances or repo / TOLERANCES_FILE)
     if args.update_reference and reference == repo / "results":
         print("verify: results/ is the paper's output; rebuild it with `make paper`, not --update-reference", file=sys.stderr)
         return 2

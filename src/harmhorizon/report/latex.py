@@ -46,13 +46,11 @@ def macro_word(name) -> str:
 
 def macro_words(names) -> dict:
     """{name: macro_word(name)} for a set of names, refusing two names that give the same word."""
-    words: dict = {}
+    words, owner = {}, {}
     for name in names:
-        word = macro_word(name)
-        clash = [other for other, seen in words.items() if seen == word and other != name]
-        if clash:
-            raise ValueError(f"config names {clash[0]!r} and {name!r} both give the macro word {word!r}; rename one")
-        words[name] = word
+        word = words[name] = macro_word(name)
+        if owner.setdefault(word, name) != name:
+            raise ValueError(f"config names {owner[word]!r} and {name!r} both give the macro word {word!r}; rename one")
     return words
 
 
