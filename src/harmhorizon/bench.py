@@ -300,7 +300,7 @@ def bench_kl_throughput(n_sequences: int = 2048, batch_size: int = 512, repeats:
 
     import torch
 
-    from .evaluate.kl import _batches, per_position_kl
+    from .evaluate.kl import batches, per_position_kl
     from .synthetic.experiment import sample_pool
 
     model, vocab, automaton, _, _ = _synthetic_base(repo)
@@ -314,7 +314,7 @@ def bench_kl_throughput(n_sequences: int = 2048, batch_size: int = 512, repeats:
 
     def raw():
         with torch.no_grad():
-            for _, _, ids, mask in _batches(sequences, batch_size, 0):
+            for _, _, ids, mask in batches(sequences, batch_size, 0):
                 model(input_ids=ids, attention_mask=mask)
                 other(input_ids=ids, attention_mask=mask)
 
