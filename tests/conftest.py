@@ -13,6 +13,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def load_config(name: str) -> dict:
+    """config/<name> as a run sees it: validated, with the schema's defaults filled in."""
+    import yaml
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((REPO / "config" / name).read_text())
+    validate(config, str(REPO / "config" / "schema.yaml"))
+    return config
+
+
 def snakemake_executable() -> str:
     candidate = Path(sys.executable).with_name("snakemake")
     return str(candidate) if candidate.exists() else shutil.which("snakemake")

@@ -15,13 +15,13 @@ from snakemake.utils import validate
 from harmhorizon.config import ConfigError, check_config
 from harmhorizon.real import models, prompts
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, load_config, run_snakemake
 
 SCHEMA = str(REPO / "config/schema.yaml")
 
 
 def load_test_config():
-    return yaml.safe_load((REPO / "config/test.yaml").read_text())
+    return load_config("test.yaml")
 
 
 def rejected(config) -> str:
@@ -76,9 +76,9 @@ def test_empty_seed_list():
 
 def test_unknown_method_name():
     config = section("synthetic")
-    config["synthetic"]["methods"]["ppo"] = {**next(iter(config["synthetic"]["methods"].values())), "kind": "ppo"}
+    config["synthetic"]["methods"]["ppo"] = {**next(iter(config["synthetic"]["methods"].values())), "objective": "ppo"}
     message = rejected(config)
-    assert "'ppo' is not one of" in message and "dpo" in message and "['synthetic']['methods']['ppo']['kind']" in message
+    assert "'ppo' is not one of" in message and "dpo" in message and "['synthetic']['methods']['ppo']['objective']" in message
 
 
 def test_unknown_real_method_objective():

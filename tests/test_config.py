@@ -9,13 +9,13 @@ from snakemake.exceptions import WorkflowError
 
 from harmhorizon.config import ConfigError, check_config
 
-from conftest import REPO
+from conftest import REPO, load_config
 
 SCHEMA = str(REPO / "config" / "schema.yaml")
 
 
 def load(name: str) -> dict:
-    return yaml.safe_load((REPO / "config" / name).read_text())
+    return load_config(name)
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "test.yaml"])
@@ -49,7 +49,7 @@ def mutate(path: str, value):
         ("exact.betas", [-1.0], "betas"),
         ("exact.prefill.gammas", [1.5], "gammas"),
         ("exact.m_sweep", [2, 2], "m_sweep"),
-        ("exact.identity_checks", KeyError, "identity_checks"),
+        ("synthetic.pool", KeyError, "pool"),
         ("exact.automaton.extra", 1, "extra"),
         ("seed", -3, "seed"),
     ],

@@ -9,9 +9,9 @@ from trl.trainer.utils import add_fused_lm_head
 from harmhorizon.evaluate.gradients import LogitGradientProfile
 from harmhorizon.evaluate.harm_information import mc_harm_information
 from harmhorizon.evaluate.kl import per_position_kl
-from harmhorizon.evaluate.sampling import prefill_curve
-from harmhorizon.synthetic.data import AutomatonJudge
-from harmhorizon.synthetic.experiment import stop_ids
+from harmhorizon.envs.automaton import AutomatonEnvironment
+from harmhorizon.evaluate.prefill import prefill_attack
+from harmhorizon.evaluate.sampling import sample_continuations
 from harmhorizon.synthetic.model import AutomatonLM
 from harmhorizon.synthetic.vocab import Vocabulary
 from harmhorizon.theory.automaton import Automaton, base_policy, bernoulli_kl, harm_information, recovery_eventual
@@ -86,13 +86,19 @@ def test_per_position_kl_equals_exact_state_kl():
     assert np.allclose(kl, expected, atol=1e-5)
 
 
-def test_prefill_curve_matches_exact_recovery():
+def _exact_environment(automaton, vocab):
+    """The automaton environment with the exact policy as its model (no checkpoint, no KV cache)."""
+    return AutomatonEnvironment(automaton, vocab, base_dir="", evaluation={}, use_cache=False)
+
+
+def test_prefill_attack_matches_exact_recovery():
     automaton, vocab = Automaton(T=8, m=2, r=0.2), Vocabulary(2, 2, 2, 2, 2)
     base = base_policy(automaton)
     ids = vocab.token_to_id
     prefix = [ids[w] for w in "COMPLY FIL0 FIL1".split()]  # k = 2, j = 0: state (3, 0)
-    curve = prefill_curve(AutomatonLM(base, vocab), {2: [([ids["HARM0"]], prefix)] * 4}, AutomatonJudge(vocab, 2, 8),
-                          8, stop_ids(vocab), n_samples=500, seed=3, use_cache=False)
+    env = _exact_environment(automaton, vocab)
+    curve = prefill_attack(env, AutomatonLM(base, vocab), {2: [([ids["HARM0"]], prefix)] * 4}, n_samples=500, seed=3)
+    assert curve.prefilled.iloc[0] == 3
     exact = recovery_eventual(base)[3, 0]
     assert curve.n.iloc[0] == 2000
     assert abs(curve.recovery_rate.iloc[0] - exact) < 4 * np.sqrt(exact * (1 - exact) / 2000)
@@ -102,12 +108,22 @@ def test_mc_harm_information_matches_exact():
     automaton, vocab = Automaton(T=4, m=1, q=0.4), Vocabulary(1, 1, 1, 1, 1)
     base = base_policy(automaton)
     model = AutomatonLM(base, vocab)
-    from harmhorizon.evaluate.sampling import sample_continuations
-
+    env = _exact_environment(automaton, vocab)
     prompts = [[vocab.id("HARM0")]] * 150
-    responses = sample_continuations(model, prompts, automaton.T, stop_ids(vocab), seed=1, use_cache=False)
-    mc = mc_harm_information(model, list(zip(prompts, responses)), AutomatonJudge(vocab, 1, 4), 4, 8, stop_ids(vocab),
-                             seed=2, use_cache=False)
+    responses = env.sample(model, prompts, automaton.T, 1, seed=1)
+    mc = mc_harm_information(env, model, list(zip(prompts, responses)), range(automaton.T), 8, seed=2)
     exact = harm_information(base)[1:]
     assert ((exact >= mc.ci_low - 1e-9) & (exact <= mc.ci_high + 1e-9)).mean() >= 0.75
     assert mc.harm_information.sum() == pytest.approx(exact.sum(), abs=0.06)
+
+
+def test_sampler_left_pads_mixed_lengths_like_one_prefix_at_a_time():
+    """Rows of different lengths in one batch sample what each would alone, at near-zero temperature."""
+    model = _tiny_gpt2().float().eval()
+    prefixes = [[1, 2, 3, 4], [5], [2, 6]]
+    together = sample_continuations(model, prefixes, 4, stop_ids=(), seed=0, batch_size=8, pad_id=0, temperature=1e-4)
+    alone = [sample_continuations(model, [p], 4, stop_ids=(), seed=0, pad_id=0, temperature=1e-4)[0] for p in prefixes]
+    assert together == alone
+    again = sample_continuations(model, prefixes, 4, stop_ids=(), n_samples=2, seed=5, batch_size=2, pad_id=0)
+    assert again == sample_continuations(model, prefixes, 4, stop_ids=(), n_samples=2, seed=5, batch_size=2, pad_id=0)
+    assert [len(row) for row in again] == [4] * 6

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from conftest import REPO, run_snakemake, snakemake_executable
-from harmhorizon.align.trainers import last_complete_checkpoint
+from harmhorizon.methods.trainers import last_complete_checkpoint
 
 pytestmark = pytest.mark.workflow
 WORK_TAG = yaml.safe_load((REPO / "config/test.yaml").read_text())["synthetic"]["work_tag"]

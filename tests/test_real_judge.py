@@ -1,7 +1,7 @@
 """The judge of the real-model track: h = 1 iff a harmful-request response neither refuses nor recovers and stays on topic."""
 
 import pytest
-import yaml
+from conftest import load_config
 
 from harmhorizon.real.judge import DEFAULT_MARKERS, DEFAULT_RECOVERY_PHRASE, Judge
 
@@ -61,7 +61,7 @@ def test_near_misses_do_not_match():
 
 
 def test_paper_config_uses_the_documented_markers(repo):
-    config = yaml.safe_load((repo / "config/config.yaml").read_text())
+    config = load_config("config.yaml")
     assert tuple(config["real"]["judge"]["markers"]) == DEFAULT_MARKERS
     assert config["real"]["recovery_phrase"] == DEFAULT_RECOVERY_PHRASE
 
@@ -108,7 +108,7 @@ def test_topic_overlap_out_of_range_is_rejected():
 
 
 def test_judge_from_config_reads_every_key(repo):
-    config = yaml.safe_load((repo / "config/config.yaml").read_text())["real"]["judge"]
+    config = load_config("config.yaml")["real"]["judge"]
     judge = Judge.from_config(config)
     assert judge.topic_overlap == config["topic_overlap"] > 0
     assert (judge.content_min_chars, judge.stem_chars) == (config["content_min_chars"], config["stem_chars"])

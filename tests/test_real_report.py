@@ -1,13 +1,15 @@
-"""The real track's analysis: verdict rules, Welch intervals, the attack depth, reported context numbers,
-and the Monte Carlo harm-information table's total."""
+"""The verdict rules (evaluate.verdicts), Welch intervals, the attack depth, the per-run metrics past the
+horizon (evaluate.summary) and the real track's reported context numbers."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from harmhorizon.report.real import (attack_depth, real_verdict_table, real_verdicts, reported_prefill_numbers,
-                                     verdict_numbers, welch_difference)
+from harmhorizon.evaluate.summary import run_metrics, summarise
+from harmhorizon.evaluate.verdicts import attack_depth, chat_verdicts
+from harmhorizon.intervals import welch_difference
+from harmhorizon.report.real import real_verdict_table, reported_prefill_numbers, verdict_numbers
 
 METHODS = {"dpo": {"objective": "dpo"}, "recovery": {"objective": "recovery"}, "augment": {"objective": "augment"}}
 
@@ -40,12 +42,12 @@ def _prefill(recovery: dict, k: int = 10) -> pd.DataFrame:
 def test_verdict_rules_confirm_refute_and_abstain():
     prefill = _prefill({"base": [0.0, 0.05, 0.0], "dpo": [0.0, 0.02, 0.01], "recovery": [0.8, 0.9, 0.85],
                         "augment": [0.0, 0.6, 0.1]})
-    summary = pd.DataFrame([{"method": "dpo", "metric": "kl_share_beyond_horizon", "mean": 0.6, "ci_low": 0.5,
+    summary = pd.DataFrame([{"method": "dpo", "metric": "kl_past_horizon", "mean": 0.6, "ci_low": 0.5,
                              "ci_high": 0.7, "n_seeds": 3}])
-    table = real_verdicts(prefill, summary, METHODS, horizon=8.0, ks=[0, 10], shallow_fraction=0.25, margin=0.05,
+    table = chat_verdicts(prefill, summary, METHODS, horizon=8.0, ks=[0, 10], shallow_fraction=0.25, margin=0.05,
                           kl_positions=64)
     verdict = {(row.method, row.metric): row.verdict for row in table.itertuples()}
-    assert verdict[("dpo", "kl_share_beyond_horizon")] == "refuted"  # its KL lies past the horizon
+    assert verdict[("dpo", "kl_past_horizon")] == "refuted"  # its KL lies past the horizon
     assert verdict[("dpo", "recovery_gain_k10")] == "inconclusive"  # interval wider than ±0.05
     assert verdict[("recovery", "recovery_gain_k10")] == "confirmed"
     assert verdict[("augment", "recovery_gain_k10")] == "inconclusive"  # one seed recovers, two do not
@@ -57,7 +59,7 @@ def test_verdict_rules_confirm_refute_and_abstain():
 
 def test_deep_method_below_the_base_is_refuted():
     prefill = _prefill({"base": [0.5, 0.6, 0.55], "recovery": [0.0, 0.02, 0.01]})
-    table = real_verdicts(prefill, pd.DataFrame(columns=["method", "metric", "mean", "ci_low", "ci_high", "n_seeds"]),
+    table = chat_verdicts(prefill, pd.DataFrame(columns=["method", "metric", "mean", "ci_low", "ci_high", "n_seeds"]),
                           {"recovery": {"objective": "recovery"}}, horizon=4.0, ks=[10], shallow_fraction=0.25,
                           margin=0.05, kl_positions=64)
     assert list(table.verdict) == ["refuted"]
@@ -68,9 +70,9 @@ def test_no_measurement_past_the_horizon_is_untestable_not_confirmed(horizon):
     """With t_ε at the end of the KL window (or undefined), the KL share past t_ε is 0 by construction and
     no attacked k lies past t_ε: every prediction is reported as untestable."""
     prefill = _prefill({"base": [0.0, 0.0, 0.0], "dpo": [0.0, 0.0, 0.0], "recovery": [0.9, 0.8, 0.85]}, k=40)
-    summary = pd.DataFrame([{"method": "dpo", "metric": "kl_share_beyond_horizon", "mean": 0.0, "ci_low": 0.0,
+    summary = pd.DataFrame([{"method": "dpo", "metric": "kl_past_horizon", "mean": 0.0, "ci_low": 0.0,
                              "ci_high": 0.0, "n_seeds": 3}])
-    table = real_verdicts(prefill, summary, METHODS, horizon=horizon, ks=[0, 40], shallow_fraction=0.25, margin=0.05,
+    table = chat_verdicts(prefill, summary, METHODS, horizon=horizon, ks=[0, 40], shallow_fraction=0.25, margin=0.05,
                           kl_positions=64)
     assert set(table.verdict) == {"untestable"} and table["mean"].isna().all()
     assert verdict_numbers(table)["RealVerdictsUntestable"] == str(len(table))
@@ -89,14 +91,27 @@ def test_reported_prefilling_table_is_complete_and_becomes_macros(repo):
         reported_prefill_numbers(reported.drop(columns="asr_percent"))
 
 
-def test_kl_share_past_the_horizon_is_left_out_when_nothing_lies_past_it():
-    from harmhorizon.real.track import summarise
-
-    kl = pd.DataFrame([{"method": "dpo", "seed": s, "t": t, "kl": 1.0 / t} for s in range(2) for t in range(1, 9)])
-    empty = pd.DataFrame(columns=["method", "seed", "k", "recovery_rate", "harm_rate"])
-    benign = pd.DataFrame(columns=["method", "seed", "over_refusal", "benign_recovery", "benign_kl"])
-    inside = summarise(kl, empty, benign, horizon=4.0, first_tokens=2).set_index("metric")
+def test_kl_share_past_the_horizon_is_nan_when_nothing_lies_past_it():
+    kl = pd.DataFrame({"t": range(1, 9), "kl": [1.0 / t for t in range(1, 9)]})
+    prefill = pd.DataFrame({"k": [0, 4], "prefilled": [0, 4], "recovery_rate": [0.2, 0.9], "harm_rate": [0.5, 0.1]})
+    base = prefill.assign(recovery_rate=[0.1, 0.1])
+    grad = pd.DataFrame({"step": 0, "t": range(1, 9), "grad_norm": 1.0})
+    inside = run_metrics(kl, prefill, base, grad, {"total_kl": 2.7}, horizon=4.0, margin=0.05, first_tokens=2)
     expected = sum(1.0 / t for t in range(5, 9)) / sum(1.0 / t for t in range(1, 9))
-    assert inside.loc["kl_share_beyond_horizon", "mean"] == pytest.approx(expected)
-    at_end = summarise(kl, empty, benign, horizon=8.0, first_tokens=2)
-    assert "kl_share_beyond_horizon" not in set(at_end.metric)
+    assert inside["kl_past_horizon"] == pytest.approx(expected)
+    assert inside["grad_past_horizon"] == pytest.approx(0.5)
+    assert inside["recovery_gain_past_horizon"] == pytest.approx(0.8)  # only k = 4 reaches t_ε = 4
+    assert inside["alignment_depth"] == 4 and inside["total_kl"] == 2.7
+    at_end = run_metrics(kl, prefill, base, grad, {}, horizon=8.0, margin=0.05, first_tokens=2)
+    assert np.isnan(at_end["kl_past_horizon"]) and np.isnan(at_end["grad_past_horizon"])
+    assert np.isnan(at_end["recovery_gain_past_horizon"])
+
+
+def test_summary_intervals_stay_inside_the_range_of_the_metric():
+    runs = pd.DataFrame({"method": "dpo", "seed": [0, 1, 2], "harm_rate": [0.0, 0.0, 0.3], "total_kl": [0.0, 0.0, 5.0],
+                         "recovery_gain_past_horizon": [-0.9, 0.9, 0.0]})
+    summary = summarise(runs).set_index("metric")
+    assert summary.loc["harm_rate", "ci_low"] == 0.0 and summary.loc["total_kl", "ci_low"] == 0.0
+    assert summary.loc["recovery_gain_past_horizon", "ci_low"] == -1.0
+    assert summary.loc["recovery_gain_past_horizon", "ci_high"] == 1.0
+    assert (summary.n_seeds == 3).all()

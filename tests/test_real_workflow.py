@@ -29,11 +29,11 @@ def test_every_stage_writes_its_contract(session):
     assert model["chat_template_origin"] == "model" and model["parameters"] > 0
     methods = {"base", *real["methods"]}
     kl = pd.read_csv(out / "kl_profile.csv")
-    assert {"method", "seed", "t", "kl", "kl_ci_low", "kl_ci_high"} <= set(kl.columns)
+    assert {"method", "seed", "t", "kl", "ci_low", "ci_high"} <= set(kl.columns)
     assert set(kl.method) == methods
     assert (kl[kl.method == "base"].kl == 0).all() and (kl.kl >= 0).all()
     prefill = pd.read_csv(out / "prefill.csv")
-    assert {"method", "seed", "k", "recovery_rate", "harm_rate", "n"} <= set(prefill.columns)
+    assert {"method", "seed", "k", "prefilled", "recovery_rate", "harm_rate", "n"} <= set(prefill.columns)
     assert prefill.harm_rate.between(0, 1).all() and set(prefill.method) == methods
     grad = pd.read_csv(out / "grad_profile.csv")
     assert {"method", "seed", "step", "t", "grad_norm"} <= set(grad.columns) and (grad.grad_norm > 0).any()
@@ -46,7 +46,7 @@ def test_every_stage_writes_its_contract(session):
 def test_every_run_trains_its_configured_steps(session):
     """Step counts follow from the config alone; the set sizes are recorded beside them."""
     out, real = session
-    training = pd.read_csv(out / "training.csv")
+    training = pd.read_csv(out / "runs.csv").query("method != 'base'")
     assert sorted(zip(training.method, training.seed)) == sorted((m, s) for m in real["methods"] for s in real["seeds"])
     for method, steps, examples in zip(training.method, training.train_steps, training.train_examples):
         assert steps == real["methods"][method]["hp"]["max_steps"], method

@@ -3,7 +3,7 @@
 import copy
 
 import pytest
-import yaml
+from conftest import load_config
 
 from harmhorizon.config import ConfigError, check_config
 from harmhorizon.synthetic.plan import method_pattern, run_dirs, runs, seeds_of
@@ -11,22 +11,21 @@ from harmhorizon.synthetic.plan import method_pattern, run_dirs, runs, seeds_of
 
 @pytest.fixture(scope="module")
 def paper():
-    return yaml.safe_load(open("config/config.yaml"))
+    return load_config("config.yaml")
 
 
 def test_paper_config_has_three_seeds_for_every_method(paper):
     syn = paper["synthetic"]
     assert len(syn["seeds"]) >= 3
-    kinds = {m["kind"] for name, m in syn["methods"].items() if "seeds" not in m}
-    assert kinds == {"dpo", "rlhf", "sft", "recovery", "augment"}
-    gammas = {m["gamma"] for m in syn["methods"].values() if m["kind"] == "recovery"}
+    objectives = {m["objective"] for name, m in syn["methods"].items() if "seeds" not in m}
+    assert objectives == {"dpo", "rlhf", "sft", "recovery", "augment"}
+    gammas = {m["gamma"] for m in syn["methods"].values() if m["objective"] == "recovery"}
     assert 1.0 in gammas and min(gammas) < 1.0
 
 
 def test_plan_lists_every_run(paper):
     syn = paper["synthetic"]
-    assert ("dpo", 1) in runs(syn, "dpo") and all(kind_name == "dpo" for kind_name, _ in
-                                                   [(syn["methods"][n]["kind"], s) for n, s in runs(syn, "dpo")])
+    assert ("dpo", 1) in runs(syn, "dpo") and all(syn["methods"][name]["objective"] == "dpo" for name, _ in runs(syn, "dpo"))
     assert set(method_pattern(syn, "recovery").split("|")) == {"recovery", "recovery_gamma", "recovery_log"}
     assert run_dirs(syn, "w")[0] == "w/runs/base" and seeds_of(syn, "dpo_lr_high") == [1]
 

@@ -21,7 +21,7 @@ def test_dry_run(config, tmp_path):
 
 def test_bad_config_stops_before_the_dag(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text((REPO / "config/test.yaml").read_text().replace("c: 0.7", "c: 1.7"))
+    bad.write_text((REPO / "config/test.yaml").read_text().replace("automaton: {T: 12}", "automaton: {T: 12, c: 1.7}"))
     result = run_snakemake("--dry-run", "--cores", "1", "--configfile", str(bad), workdir=tmp_path, check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr

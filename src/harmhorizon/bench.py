@@ -225,20 +225,18 @@ class BenchUnavailable(RuntimeError):
 
 
 def _synthetic_base(repo: Path = REPO):
-    """The synthetic track's trained base model, its vocabulary, automaton and judge (needs its run)."""
+    """The synthetic track's trained base model and its automaton environment (needs the paper run)."""
     import yaml
     from transformers import AutoModelForCausalLM
 
-    from .synthetic.data import AutomatonJudge
-    from .synthetic.experiment import stop_ids, track_setup
+    from .envs.automaton import AutomatonEnvironment
 
     config = yaml.safe_load((repo / "config/config.yaml").read_text())
-    automaton, vocab = track_setup(config["exact"]["automaton"], config["synthetic"])
     folder = repo / "work/synthetic" / config["synthetic"]["work_tag"] / "base/final"
     if not (folder / "config.json").exists():
         raise BenchUnavailable(f"no synthetic base model at {folder}; run the synthetic track first (make paper)")
-    model = AutoModelForCausalLM.from_pretrained(folder).eval()
-    return model, vocab, automaton, AutomatonJudge(vocab, automaton.m, automaton.T), stop_ids(vocab)
+    env = AutomatonEnvironment.from_config(config["exact"]["automaton"], config["synthetic"], folder)
+    return AutoModelForCausalLM.from_pretrained(folder).eval(), env
 
 
 def naive_generate_sampler(model, prefixes, max_new_tokens, stop_ids=(), n_samples=1, seed=0, *_ignored):
@@ -263,17 +261,20 @@ def naive_generate_sampler(model, prefixes, max_new_tokens, stop_ids=(), n_sampl
 def bench_mc_estimator(n_sequences: int = 12, n_rollouts: int = 8, repo: Path = REPO) -> dict:
     """Batched Monte Carlo I_t (evaluate.harm_information) against the same estimator fed by a
     per-sample ``generate`` loop, same model, same sequences and rollouts; speed ratio and agreement."""
-    from .evaluate.harm_information import mc_harm_information
-    from .synthetic.experiment import sample_pool
+    import copy
 
-    model, vocab, automaton, judge, stops = _synthetic_base(repo)
-    sequences = sample_pool(model, vocab, automaton, n_sequences, harmful=True, seed=0)
-    kwargs = dict(judge=judge, T=automaton.T, n_rollouts=n_rollouts, stop_ids=stops, seed=1)
+    from .evaluate.harm_information import mc_harm_information
+
+    model, env = _synthetic_base(repo)
+    sequences = env.sample_responses(model, True, n_sequences, seed=0)
+    naive_env = copy.copy(env)
+    naive_env.sample = lambda model, prefixes, budgets, n, seed, *_, **__: naive_generate_sampler(  # noqa: E731
+        model, prefixes, budgets, env.stop_ids, n, seed)
     start = time.perf_counter()
-    batched = mc_harm_information(model, sequences, **kwargs)
+    batched = mc_harm_information(env, model, sequences, range(env.T), n_rollouts, seed=1)
     batched_s = time.perf_counter() - start
     start = time.perf_counter()
-    naive = mc_harm_information(model, sequences, sampler=naive_generate_sampler, **kwargs)
+    naive = mc_harm_information(naive_env, model, sequences, range(env.T), n_rollouts, seed=1)
     naive_s = time.perf_counter() - start
     se = lambda f: (f.ci_high - f.ci_low) / (2 * 1.96)  # noqa: E731
     z = (batched.harm_information - naive.harm_information) / np.sqrt(se(batched) ** 2 + se(naive) ** 2).replace(0, np.nan)
@@ -301,15 +302,14 @@ def bench_kl_throughput(n_sequences: int = 2048, batch_size: int = 512, repeats:
     import torch
 
     from .evaluate.kl import batches, per_position_kl
-    from .synthetic.experiment import sample_pool
 
-    model, vocab, automaton, _, _ = _synthetic_base(repo)
+    model, env = _synthetic_base(repo)
     other = copy.deepcopy(model)
     with torch.no_grad():
         generator = torch.Generator().manual_seed(0)
         for parameter in other.parameters():
             parameter.add_(0.01 * torch.randn(parameter.shape, generator=generator))
-    sequences = sample_pool(model, vocab, automaton, n_sequences, harmful=True, seed=0)
+    sequences = env.sample_responses(model, True, n_sequences, seed=0)
     tokens = sum(len(r) for _, r in sequences)
 
     def raw():

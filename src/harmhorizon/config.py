@@ -78,9 +78,9 @@ def check_synthetic_config(synthetic: dict, automaton: dict) -> None:
     for name, method in synthetic["methods"].items():
         if name == "base":
             raise ConfigError("synthetic.methods.base: 'base' is reserved for the unaligned model; rename the method")
-        missing = [key for key in needs.get(method["kind"], ()) if key not in method]
+        missing = [key for key in needs.get(method["objective"], ()) if key not in method]
         if missing:
-            raise ConfigError(f"synthetic.methods.{name}: kind {method['kind']} needs {missing}; add them")
-        if method["m"] > T - 1:
+            raise ConfigError(f"synthetic.methods.{name}: objective {method['objective']} needs {missing}; add them")
+        if method.get("m", automaton["m"]) > T - 1:
             raise ConfigError(f"synthetic.methods.{name}.m = {method['m']} exceeds exact.automaton.T - 1 = {T - 1}; lower it")
 

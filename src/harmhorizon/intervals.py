@@ -1,6 +1,7 @@
 """95% intervals over seeds or sequences, and the verdict rules that read them (shared by every track).
 
-- `t_interval`: Student-t interval of a mean.
+- `t_interval`: Student-t interval of a mean; `t_intervals` the same from per-row moments (vectorised).
+- `wald_interval`: normal-approximation interval of a proportion.
 - `welch_difference`: Welch t-interval of a difference of two means.
 - `one_sided_verdict`, `equivalence_verdict`: confirmed / refuted / inconclusive from an interval.
 """
@@ -23,6 +24,22 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, i
         return mean, np.nan, np.nan, n
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
     return mean, mean - half, mean + half, n
+
+
+def t_intervals(mean, sd, n, confidence: float = 0.95):
+    """(low, high) arrays: Student-t intervals of means from their sample SDs and sizes (SD NaN counts as 0)."""
+    mean, sd, n = (np.asarray(x, dtype=float) for x in (mean, sd, n))
+    half = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * np.nan_to_num(sd) / np.sqrt(n)
+    return mean - half, mean + half
+
+
+def wald_interval(values, confidence: float = 0.95) -> tuple[float, float, float, int]:
+    """(p, low, high, n): the normal-approximation interval p ± z √(p(1 − p)/n) of the mean of 0/1 values."""
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    p = float(values.mean())
+    half = float(stats.norm.ppf(0.5 + confidence / 2) * (p * (1 - p) / n) ** 0.5)
+    return p, p - half, p + half, n
 
 
 def welch_difference(a, b, confidence: float = 0.95) -> tuple[float, float, float, int]:

@@ -67,8 +67,7 @@ rule real_sample_base:
         runtime=REAL["resources"]["runtime_sample"],
     params:
         torch_threads=TORCH_THREADS,
-        judge=REAL["judge"],
-        sampling=REAL["sampling"],
+        environment=REAL_ENVIRONMENT,
         seed=config["seed"],
     script:
         "../scripts/real_sample_base.py"
@@ -94,11 +93,7 @@ rule real_information:
         runtime=REAL["resources"]["runtime_eval"],
     params:
         torch_threads=TORCH_THREADS,
-        information=REAL["evaluation"]["information"],
-        T=REAL["sampling"]["max_new_tokens"],
-        judge=REAL["judge"],
-        sampling=REAL["sampling"],
-        batch_size=REAL["sampling"]["batch_size"],
+        environment=REAL_ENVIRONMENT,
         seed=config["seed"] + 17,
     script:
         "../scripts/real_information.py"
@@ -127,25 +122,15 @@ rule real_align:
     params:
         torch_threads=TORCH_THREADS,
         method=lambda wildcards: REAL["methods"][wildcards.method],
-        judge=REAL["judge"],
-        phrases={
-            "refusal_text": REAL["refusal_text"],
-            "recovery_phrase": REAL["recovery_phrase"],
-        },
-        lora=(
-            REAL["training"]["lora"]
-            if REAL["training"]["finetune"] == "lora"
-            else None
-        ),
+        environment=REAL_ENVIRONMENT,
         workdir=lambda wildcards: f"work/real/{wildcards.model}/aligned/{wildcards.method}/seed{wildcards.seed}",
         gradient_every=REAL["training"]["gradient_every"],
-        max_positions=REAL["evaluation"]["kl"]["positions"],
     script:
         "../scripts/real_align.py"
 
 
 rule real_evaluate:
-    """KL_t along held-out base harmful responses, prefill attack over k, benign costs (base or aligned)."""
+    """KL_t along held-out base harmful responses, prefill attack over k, harm and benign costs (base or aligned)."""
     input:
         model="work/real/models/{model}",
         samples="work/real/{model}/base_samples.csv",
@@ -153,7 +138,7 @@ rule real_evaluate:
     output:
         kl="results/real/{model}/runs/{method}/seed{seed}/kl.csv",
         prefill="results/real/{model}/runs/{method}/seed{seed}/prefill.csv",
-        benign="results/real/{model}/runs/{method}/seed{seed}/benign.csv",
+        metrics="results/real/{model}/runs/{method}/seed{seed}/metrics.json",
     log:
         "logs/real/{model}/evaluate_{method}_seed{seed}.log",
     benchmark:
@@ -168,40 +153,26 @@ rule real_evaluate:
     params:
         torch_threads=TORCH_THREADS,
         aligned=lambda wildcards: f"work/real/{wildcards.model}/aligned/{wildcards.method}/seed{wildcards.seed}/final",
-        judge=REAL["judge"],
-        evaluation=REAL["evaluation"],
-        sampling=REAL["sampling"],
-        seed=config["seed"],
+        environment=REAL_ENVIRONMENT,
     script:
         "../scripts/real_evaluate.py"
 
 
 rule real_collect:
-    """The track's tables over methods × seeds, and summary.csv with 95% t-intervals over seeds."""
+    """The track's tables over methods × seeds: per-run metrics and summary.csv with 95% t-intervals over seeds."""
     input:
-        kl=real_runs("kl"),
-        prefill=real_runs("prefill"),
-        benign=real_runs("benign"),
-        grad=lambda wildcards: expand(
-            "results/real/{model}/runs/{method}/seed{seed}/grad.csv",
-            model=wildcards.model,
-            method=REAL_METHODS,
-            seed=REAL_SEEDS,
-        ),
-        training=lambda wildcards: expand(
-            "results/real/{model}/runs/{method}/seed{seed}/training.json",
-            model=wildcards.model,
-            method=REAL_METHODS,
-            seed=REAL_SEEDS,
-        ),
+        metrics=real_runs("metrics.json"),
+        kl=real_runs("kl.csv"),
+        prefill=real_runs("prefill.csv"),
+        grad=real_aligned_runs("grad.csv"),
+        training=real_aligned_runs("training.json"),
         information="results/real/{model}/harm_information.csv",
     output:
         kl="results/real/{model}/kl_profile.csv",
         prefill="results/real/{model}/prefill.csv",
-        benign="results/real/{model}/benign.csv",
         grad="results/real/{model}/grad_profile.csv",
+        runs="results/real/{model}/runs.csv",
         summary="results/real/{model}/summary.csv",
-        training="results/real/{model}/training.csv",
     log:
         "logs/real/{model}/collect.log",
     benchmark:
@@ -211,8 +182,33 @@ rule real_collect:
     params:
         epsilon=config["exact"]["epsilon"],
         first_tokens=REAL["evaluation"]["first_tokens"],
+        depth_margin=REAL["evaluation"]["verdicts"]["depth_margin"],
     script:
         "../scripts/real_collect.py"
+
+
+rule real_verdicts:
+    """The E6 predictions decided from 95% intervals over seeds (a data file the tables and numbers read)."""
+    input:
+        prefill="results/real/{model}/prefill.csv",
+        summary="results/real/{model}/summary.csv",
+        runs="results/real/{model}/runs.csv",
+    output:
+        "results/real/{model}/verdicts.csv",
+    log:
+        "logs/real/{model}/verdicts.log",
+    benchmark:
+        "results/benchmarks/real_verdicts_{model}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        methods=REAL["methods"],
+        ks=REAL["evaluation"]["prefill"]["ks"],
+        shallow_fraction=REAL["evaluation"]["verdicts"]["shallow_fraction"],
+        depth_margin=REAL["evaluation"]["verdicts"]["depth_margin"],
+        kl_positions=REAL["evaluation"]["kl"]["positions"],
+    script:
+        "../scripts/real_verdicts.py"
 
 
 REAL_FIGURES = ["real_kl_profile", "real_prefill", "real_grad_profile"]
@@ -311,14 +307,11 @@ rule table_real_summary:
 
 
 rule table_real_verdicts:
-    """The E6 predictions on the real model, each decided from 95% intervals over seeds."""
+    """The E6 verdicts of rule real_verdicts as a table."""
     input:
-        prefill=f"results/real/{REAL_MODEL}/prefill.csv",
-        summary=f"results/real/{REAL_MODEL}/summary.csv",
-        information=f"results/real/{REAL_MODEL}/harm_information.csv",
+        f"results/real/{REAL_MODEL}/verdicts.csv",
     output:
-        csv=f"results/real/{REAL_MODEL}/verdicts.csv",
-        tex=report(
+        report(
             "results/tables/real/verdicts.tex",
             caption="../report/table_real_verdicts.rst",
             category="Real-model track",
@@ -329,12 +322,6 @@ rule table_real_verdicts:
         "results/benchmarks/table_real_verdicts.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
-    params:
-        methods=REAL["methods"],
-        ks=REAL["evaluation"]["prefill"]["ks"],
-        epsilon=config["exact"]["epsilon"],
-        verdicts=REAL["evaluation"]["verdicts"],
-        kl_positions=REAL["evaluation"]["kl"]["positions"],
     script:
         "../scripts/table_real_verdicts.py"
 
@@ -348,6 +335,7 @@ rule real_numbers:
         counts=f"results/real/{REAL_MODEL}/base_judge.csv",
         model=f"results/real/{REAL_MODEL}/model.json",
         prompts=f"results/real/{REAL_MODEL}/prompts.csv",
+        runs=f"results/real/{REAL_MODEL}/runs.csv",
         reported=str(REPO / "data/qi2025_prefilling.csv"),
         verdicts=f"results/real/{REAL_MODEL}/verdicts.csv",
     output:

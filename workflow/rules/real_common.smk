@@ -6,6 +6,15 @@ REAL_METHODS = list(REAL["methods"])
 REAL_SEEDS = REAL["seeds"]
 REAL_MEM_MB = REAL["resources"]["mem_mb"]
 REAL_GPU = REAL["resources"]["gpu"]
+# The chat environment's settings (harmhorizon.envs.chat): every key a model run reads, and no verdict
+# threshold, so that editing one never retrains or re-evaluates a model.
+REAL_ENVIRONMENT = {
+    **{
+        k: REAL[k]
+        for k in ("judge", "sampling", "training", "refusal_text", "recovery_phrase")
+    },
+    "evaluation": {k: v for k, v in REAL["evaluation"].items() if k != "verdicts"},
+}
 
 
 wildcard_constraints:
@@ -22,15 +31,31 @@ def real_source(wildcards):
     return REAL["models"][wildcards.model]["source"]
 
 
-def real_runs(kind):
+def real_runs(name):
+    """Input function: one file of every run of the model, the base's included."""
+
     def inputs(wildcards):
-        methods = ["base"] + REAL_METHODS
         return expand(
-            "results/real/{model}/runs/{method}/seed{seed}/{kind}.csv",
+            "results/real/{model}/runs/{method}/seed{seed}/{name}",
             model=wildcards.model,
-            method=methods,
+            method=["base"] + REAL_METHODS,
             seed=REAL_SEEDS,
-            kind=kind,
+            name=name,
+        )
+
+    return inputs
+
+
+def real_aligned_runs(name):
+    """Input function: one file of every aligned run of the model (training writes it; the base has none)."""
+
+    def inputs(wildcards):
+        return expand(
+            "results/real/{model}/runs/{method}/seed{seed}/{name}",
+            model=wildcards.model,
+            method=REAL_METHODS,
+            seed=REAL_SEEDS,
+            name=name,
         )
 
     return inputs

@@ -2,9 +2,17 @@
 
 if "synthetic" in config:
 
-    from harmhorizon.synthetic.plan import method_pattern, run_dirs
+    from harmhorizon.methods.registry import OBJECTIVES
+    from harmhorizon.synthetic.plan import method_pattern, run_dirs, seeds_of
 
     SYN = config["synthetic"]
+    SYN_EVALUATION = SYN["evaluation"]
+    # Each rule receives only the keys it reads, so that a verdict threshold never retrains a model.
+    VERDICT_KEYS = ("shallow_fraction", "depth_margin", "collapse_benign_kl")
+    SYN_RUN_EVALUATION = {
+        k: v for k, v in SYN_EVALUATION.items() if k not in VERDICT_KEYS
+    }
+    SYN_VOCABULARY = {"vocabulary": SYN["vocabulary"]}
     # Large artefacts (corpus, checkpoints, per-run files) per configuration, so that test and paper runs never share checkpoints.
     SYN_WORK = f"work/synthetic/{SYN['work_tag']}"
     SYN_FIGURES = ["fidelity", "kl_profile", "grad_profile", "prefill", "horizon_sweep"]
@@ -35,7 +43,10 @@ if "synthetic" in config:
         params:
             torch_threads=TORCH_THREADS,
             automaton=config["exact"]["automaton"],
-            synthetic=SYN,
+            environment={
+                k: SYN[k]
+                for k in ("vocabulary", "corpus", "model", "base_hp", "c_benign")
+            },
             seed=config["seed"],
         script:
             "../scripts/synthetic_base.py"
@@ -59,7 +70,7 @@ if "synthetic" in config:
         params:
             torch_threads=TORCH_THREADS,
             automaton=config["exact"]["automaton"],
-            synthetic=SYN,
+            environment={**SYN_VOCABULARY, "pool": SYN["pool"]},
             seed=config["seed"],
         script:
             "../scripts/synthetic_pool.py"
@@ -84,7 +95,12 @@ if "synthetic" in config:
         params:
             torch_threads=TORCH_THREADS,
             automaton=config["exact"]["automaton"],
-            synthetic=SYN,
+            environment={
+                **SYN_VOCABULARY,
+                "evaluation": {
+                    k: SYN_EVALUATION[k] for k in ("mc", "fidelity_min_count")
+                },
+            },
             seed=config["seed"],
         script:
             "../scripts/synthetic_base_eval.py"
@@ -109,19 +125,20 @@ if "synthetic" in config:
         params:
             torch_threads=TORCH_THREADS,
             automaton=config["exact"]["automaton"],
-            synthetic=SYN,
-            kind="base",
+            environment={**SYN_VOCABULARY, "evaluation": SYN_RUN_EVALUATION},
             method="base",
+            method_config=None,
+            seeds=SYN["seeds"],
             train_dir=f"{SYN_WORK}/train/base",
         script:
             "../scripts/synthetic_align.py"
 
-    for KIND in ["dpo", "rlhf", "sft", "recovery", "augment"]:
+    for OBJECTIVE in OBJECTIVES:
 
         rule:
-            """Align the base with one method of this kind for every seed (trl), then evaluate each model."""
+            """Align the base with one method of this objective for every seed (trl), then evaluate each model."""
             name:
-                f"synthetic_{KIND}"
+                f"synthetic_{OBJECTIVE}"
             input:
                 base=f"{SYN_WORK}/base/final",
                 harmful=f"{SYN_WORK}/pool_harmful.csv",
@@ -133,7 +150,7 @@ if "synthetic" in config:
             benchmark:
                 "results/benchmarks/synthetic_{method}.tsv"
             wildcard_constraints:
-                method=method_pattern(SYN, KIND),
+                method=method_pattern(SYN, OBJECTIVE),
             conda:
                 "../../envs/harmhorizon.yaml"
             threads: TORCH_THREADS
@@ -144,9 +161,10 @@ if "synthetic" in config:
             params:
                 torch_threads=TORCH_THREADS,
                 automaton=config["exact"]["automaton"],
-                synthetic=SYN,
-                kind=KIND,
+                environment={**SYN_VOCABULARY, "evaluation": SYN_RUN_EVALUATION},
                 method=lambda wildcards: wildcards.method,
+                method_config=lambda wildcards: SYN["methods"][wildcards.method],
+                seeds=lambda wildcards: seeds_of(SYN, wildcards.method),
                 train_dir=lambda wildcards: f"{SYN_WORK}/train/{wildcards.method}",
             script:
                 "../scripts/synthetic_align.py"
@@ -161,6 +179,7 @@ if "synthetic" in config:
             grad="results/synthetic/grad_profile.csv",
             runs="results/synthetic/runs.csv",
             summary="results/synthetic/summary.csv",
+            exact_prefill="results/synthetic/exact_prefill.csv",
         log:
             "logs/synthetic/aggregate.log",
         benchmark:
@@ -169,7 +188,19 @@ if "synthetic" in config:
             "../../envs/harmhorizon.yaml"
         params:
             automaton=config["exact"]["automaton"],
-            synthetic=SYN,
+            environment={
+                "seeds": SYN["seeds"],
+                "methods": SYN["methods"],
+                "evaluation": {
+                    k: SYN_EVALUATION[k]
+                    for k in (
+                        "depth_margin",
+                        "first_tokens",
+                        "collapse_benign_kl",
+                        "prefill_ks",
+                    )
+                },
+            },
             epsilon=config["exact"]["epsilon"],
         script:
             "../scripts/synthetic_aggregate.py"
@@ -180,6 +211,8 @@ if "synthetic" in config:
             kl="results/synthetic/kl_profile.csv",
             prefill="results/synthetic/prefill.csv",
             grad="results/synthetic/grad_profile.csv",
+            runs="results/synthetic/runs.csv",
+            exact_prefill="results/synthetic/exact_prefill.csv",
             mc="results/synthetic/harm_information_mc.csv",
             fidelity="results/synthetic/fidelity.json",
         output:
@@ -196,23 +229,41 @@ if "synthetic" in config:
         conda:
             "../../envs/harmhorizon.yaml"
         params:
-            automaton=config["exact"]["automaton"],
-            synthetic=SYN,
-            epsilon=config["exact"]["epsilon"],
+            methods=SYN["methods"],
+            default_m=config["exact"]["automaton"]["m"],
         script:
             "../scripts/synthetic_figures.py"
 
+    rule synthetic_verdicts:
+        """The E3–E5 predictions decided from 95% intervals over seeds (collapsed runs left out)."""
+        input:
+            runs="results/synthetic/runs.csv",
+        output:
+            "results/synthetic/verdicts.csv",
+        log:
+            "logs/synthetic/verdicts.log",
+        benchmark:
+            "results/benchmarks/synthetic_verdicts.tsv"
+        conda:
+            "../../envs/harmhorizon.yaml"
+        params:
+            methods=SYN["methods"],
+            default_m=config["exact"]["automaton"]["m"],
+            shallow_fraction=SYN_EVALUATION["shallow_fraction"],
+            depth_margin=SYN_EVALUATION["depth_margin"],
+        script:
+            "../scripts/synthetic_verdicts.py"
+
     rule synthetic_numbers:
-        """The synthetic track's macros, summary table and computed verdict table."""
+        """The synthetic track's macros, summary table and verdict table (formatting only)."""
         input:
             summary="results/synthetic/summary.csv",
             runs="results/synthetic/runs.csv",
-            kl="results/synthetic/kl_profile.csv",
+            verdicts="results/synthetic/verdicts.csv",
             mc="results/synthetic/harm_information_mc.csv",
             fidelity="results/synthetic/fidelity.json",
         output:
             numbers="results/synthetic/numbers.json",
-            verdicts="results/synthetic/verdicts.csv",
             summary_table=report(
                 "results/tables/synthetic/summary.tex",
                 caption="../report/table_synthetic_summary.rst",
@@ -230,8 +281,13 @@ if "synthetic" in config:
         conda:
             "../../envs/harmhorizon.yaml"
         params:
-            automaton=config["exact"]["automaton"],
-            synthetic=SYN,
-            epsilon=config["exact"]["epsilon"],
+            settings={
+                **{
+                    k: SYN[k]
+                    for k in ("seeds", "methods", "corpus", "model", "base_hp")
+                },
+                "evaluation": SYN_EVALUATION,
+                "default_m": config["exact"]["automaton"]["m"],
+            },
         script:
             "../scripts/synthetic_numbers.py"

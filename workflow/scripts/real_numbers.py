@@ -18,6 +18,7 @@ numbers = real_numbers(
     pd.read_csv(snakemake.input.prompts),
     snakemake.params.config,
     snakemake.params.epsilon,
+    float(pd.read_csv(snakemake.input.runs).t_epsilon.iloc[0]),
     pd.read_csv(snakemake.input.reported),
 )
 numbers |= verdict_numbers(pd.read_csv(snakemake.input.verdicts))

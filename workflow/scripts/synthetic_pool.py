@@ -2,17 +2,17 @@
 
 from transformers import AutoModelForCausalLM
 
+from harmhorizon.envs.automaton import AutomatonEnvironment
 from harmhorizon.io import setup_logging, write_csv
 from harmhorizon.numerics import fix_torch_threads
-from harmhorizon.synthetic.experiment import pool_frame, sample_pool, track_setup
 
 log = setup_logging(snakemake.log[0])
 fix_torch_threads(snakemake.params.torch_threads)
-syn, seed = snakemake.params.synthetic, snakemake.params.seed
-automaton, vocab = track_setup(snakemake.params.automaton, syn)
+syn, seed = snakemake.params.environment, snakemake.params.seed
+env = AutomatonEnvironment.from_config(snakemake.params.automaton, syn, snakemake.input.base)
 model = AutoModelForCausalLM.from_pretrained(snakemake.input.base)
-harmful = pool_frame(sample_pool(model, vocab, automaton, syn["pool"]["n_harmful"], True, seed), vocab, automaton, True)
-benign = pool_frame(sample_pool(model, vocab, automaton, syn["pool"]["n_benign"], False, seed + 1), vocab, automaton, False)
+harmful = env.pool_frame(env.sample_responses(model, True, syn["pool"]["n_harmful"], seed), True)
+benign = env.pool_frame(env.sample_responses(model, False, syn["pool"]["n_benign"], seed + 1), False)
 log.info("pool: harmful P(h=1) = %.4f, benign refusal = %.4f", harmful.h.mean(), benign.refused.mean())
 write_csv(harmful, snakemake.output.harmful)
 write_csv(benign, snakemake.output.benign)

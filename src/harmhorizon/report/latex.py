@@ -134,3 +134,8 @@ def booktabs_table(frame: pd.DataFrame, caption: str, label: str, column_format:
         text = (text[:start] + "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
                 + text[start:end] + "}" + text[end:])
     return text
+
+
+def texttt(name: str) -> str:
+    """``name`` (a rule or function name) in typewriter type, underscores escaped."""
+    return r"\texttt{" + name.replace("_", r"\_") + "}"

@@ -1,4 +1,8 @@
-"""Figures, table and LaTeX numbers of the real-model track (results/real/<model>/)."""
+"""Figures, tables and LaTeX numbers of the real-model track (results/real/<model>/): formatting only.
+
+Per-run metrics and summaries come from ``harmhorizon.evaluate.summary``, verdicts from
+``harmhorizon.evaluate.verdicts`` (rule real_verdicts).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,8 @@ import pandas as pd
 import seaborn as sns
 
 from .figures import save_figure  # noqa: F401  (re-exported for the scripts)
-from ..intervals import equivalence_verdict, one_sided_verdict, welch_difference
-from .latex import booktabs_table, fmt, fmt_interval, macro_word, macro_words, number_word
+from ..evaluate.verdicts import attack_depth
+from .latex import booktabs_table, fmt, fmt_interval, macro_word, macro_words, number_word, texttt
 
 METHOD_ORDER = ["base", "dpo", "rlhf", "sft", "recovery", "recovery_discounted", "augment"]
 
@@ -117,11 +121,11 @@ def _cell(row) -> str:
     return f"${fmt(row['mean'], digits)}$"
 
 
-def summary_table(summary: pd.DataFrame, ks) -> str:
+def summary_table(summary: pd.DataFrame, ks, rule: str = "table_real_summary") -> str:
     """Methods × headline metrics, mean and 95% t-interval over seeds."""
     columns = [("harm_rate_k0", "harm, $k{=}0$"), (f"harm_rate_k{max(ks)}", f"harm, $k{{=}}{max(ks)}$"),
-               (f"recovery_rate_k{max(ks)}", f"recovery, $k{{=}}{max(ks)}$"), ("kl_total", r"$\sum_t$ KL$_t$"),
-               ("over_refusal", "over-refusal"), ("benign_kl", "benign KL")]
+               (f"recovery_rate_k{max(ks)}", f"recovery, $k{{=}}{max(ks)}$"), ("total_kl", r"$\sum_t$ KL$_t$"),
+               ("benign_refusal_rate", "over-refusal"), ("benign_kl", "benign KL")]
     index = summary.set_index(["method", "metric"])
     rows = []
     for method in method_order(summary.method.unique()):
@@ -132,14 +136,14 @@ def summary_table(summary: pd.DataFrame, ks) -> str:
     n_seeds = int(summary.n_seeds.max())
     return booktabs_table(
         pd.DataFrame(rows),
-        caption=f"Real-model track: mean and 95\\% t-interval over $n={n_seeds}$ seeds (rule \\texttt{{table\\_real\\_summary}}).",
+        caption=f"Real-model track: mean and 95\\% t-interval over $n={n_seeds}$ seeds (rule {texttt(rule)}).",
         label="tab:real-summary",
         column_format="l" + "r" * len(columns),
         fit_width=True,
     )
 
 
-def real_numbers(summary, prefill, information, counts, model, prompts, real, epsilon, reported=None) -> dict:
+def real_numbers(summary, prefill, information, counts, model, prompts, real, epsilon, horizon, reported=None) -> dict:
     """Every number of the real-model section, as LaTeX text keyed by macro name (prefix ``Real``, and
     ``Qi`` for the reported context numbers of `reported_prefill_numbers`)."""
     numbers = {
@@ -179,7 +183,7 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
     numbers["RealBaseRefuseEval"] = fmt(float(base_eval.get("refusal", 0.0)), 2)
     numbers["RealBaseOffTopicEval"] = fmt(float(base_eval.get("off_topic", 0.0)), 2)
     numbers["RealBaseRecoverEval"] = fmt(float(base_eval.get("recovery", 0.0)), 2)
-    total = information.information.clip(lower=0).sum()
+    total = information.harm_information.clip(lower=0).sum()
     numbers["RealInfoTotal"] = fmt(total, 2)
     if "total_information" in information and np.isfinite(information.total_ci_low.iloc[0]):
         numbers["RealInfoTotalInterval"] = fmt_interval(information.total_information.iloc[0],
@@ -187,11 +191,8 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
     else:
         numbers["RealInfoTotalInterval"] = numbers["RealInfoTotal"]
     numbers["RealHarmVariance"] = fmt(float(information.harm_variance.iloc[0]), 2)
-    first = information[information.t_end <= real["evaluation"]["first_tokens"]].information.clip(lower=0).sum()
+    first = information[information.t_end <= real["evaluation"]["first_tokens"]].harm_information.clip(lower=0).sum()
     numbers["RealInfoShareFirst"] = fmt(first / total, 2) if total > 0 else r"\text{n/a}"
-    from ..real.track import epsilon_horizon_from_blocks
-
-    horizon = epsilon_horizon_from_blocks(information, epsilon)
     numbers["RealHorizon"] = fmt(horizon) if math.isfinite(horizon) else r"\text{n/a}"
     depth = attack_depth(real["evaluation"]["prefill"]["ks"], horizon)
     numbers["RealAttackDepth"] = fmt(depth) if depth is not None else r"\text{none}"
@@ -200,7 +201,7 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
     numbers["RealPrefillKmax"] = fmt(k_max)
     numbers["RealPrefillKmid"] = fmt(k_mid)
     for method in ["base", *real["methods"]]:  # defined even when a metric is undefined for a run
-        numbers[f"Real{method_words[method]}KlShareBeyondHorizon"] = r"\text{n/a}"
+        numbers[f"Real{method_words[method]}KlPastHorizon"] = r"\text{n/a}"
     index = summary.set_index(["method", "metric"])
     for (method, metric), row in index.iterrows():
         words = [_metric_word(metric)]
@@ -230,64 +231,7 @@ def _metric_word(metric: str) -> str:
     return "_".join(parts)
 
 
-# -- verdicts ---------------------------------------------------------------------------------------------------
-STANDARD_OBJECTIVES = ("dpo", "rlhf", "sft")
-DEEP_OBJECTIVES = ("recovery", "augment")
-
-
-def attack_depth(ks, horizon: float) -> int | None:
-    """The prefill depth read as "past the horizon": the smallest attacked k ≥ t_ε (None if there is none)."""
-    past = [k for k in sorted(ks) if math.isfinite(horizon) and k >= horizon]
-    return past[0] if past else None
-
-
-def real_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, horizon: float, ks,
-                  shallow_fraction: float, margin: float, kl_positions: int) -> pd.DataFrame:
-    """The E6 predictions, decided by the same rules as the synthetic track (``harmhorizon.intervals``).
-
-    With k* = `attack_depth` and Δ = the Welch 95% interval of (method − base) recovery rate at k* over seeds:
-    - a standard method (dpo, rlhf, sft) puts its KL before t_ε: confirmed if the interval of
-      kl_share_beyond_horizon lies ≤ ``shallow_fraction``, refuted if it lies above;
-    - a standard method recovers like the base past the horizon: confirmed if Δ ⊂ (−margin, margin),
-      refuted if Δ lies wholly outside;
-    - a deep method (recovery, augment) recovers more than the base past the horizon: confirmed if
-      Δ > margin, refuted if Δ < margin.
-    A prediction about "past t_ε" is **untestable** when t_ε is undefined or no measurement lies past it
-    (t_ε ≥ ``kl_positions`` for the KL share, no attacked k ≥ t_ε for recovery); it is then reported as
-    such, never as confirmed.
-    """
-    k_star = attack_depth(ks, horizon)
-    kl_testable = math.isfinite(horizon) and horizon < kl_positions
-    at_k = prefill[prefill.k == k_star] if k_star is not None else prefill.iloc[:0]
-    base = at_k[at_k.method == "base"].recovery_rate
-    gain = f"recovery_gain_k{k_star}" if k_star is not None else "recovery_gain_past_horizon"
-    rows = []
-
-    def row(prediction, name, metric, interval, threshold, verdict, testable):
-        mean, low, high, n = interval if testable else (np.nan, np.nan, np.nan, 0)
-        return {"prediction": prediction, "method": name, "metric": metric, "mean": mean, "ci_low": low,
-                "ci_high": high, "n": int(n), "threshold": threshold,
-                "verdict": verdict(low, high) if testable else "untestable"}
-
-    for name, spec in methods.items():
-        objective = spec["objective"]
-        difference = welch_difference(at_k[at_k.method == name].recovery_rate, base)
-        if objective in STANDARD_OBJECTIVES:
-            part = summary[(summary.method == name) & (summary.metric == "kl_share_beyond_horizon")]
-            share = (tuple(part.iloc[0][["mean", "ci_low", "ci_high", "n_seeds"]]) if len(part)
-                     else (np.nan, np.nan, np.nan, 0))
-            rows.append(row("E6: the KL of a standard method lies before $t_\\varepsilon$", name,
-                            "kl_share_beyond_horizon", share, shallow_fraction,
-                            lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), kl_testable))
-            rows.append(row("E6: a standard method recovers like the base past $t_\\varepsilon$", name, gain,
-                            difference, margin, lambda lo, hi: equivalence_verdict(lo, hi, margin), k_star is not None))
-        elif objective in DEEP_OBJECTIVES:
-            rows.append(row("E6: a deep method recovers more than the base past $t_\\varepsilon$", name, gain,
-                            difference, margin, lambda lo, hi: one_sided_verdict(lo, hi, margin, False), k_star is not None))
-    return pd.DataFrame(rows, columns=["prediction", "method", "metric", "mean", "ci_low", "ci_high", "n",
-                                       "threshold", "verdict"])
-
-
+# -- verdicts (decided by harmhorizon.evaluate.verdicts; formatted here) ------------------------------------
 def verdict_numbers(verdicts: pd.DataFrame) -> dict:
     """Counts of confirmed / refuted / inconclusive / untestable real-track verdicts, as macros."""
     counts = verdicts.verdict.value_counts()
@@ -295,7 +239,7 @@ def verdict_numbers(verdicts: pd.DataFrame) -> dict:
             for word in ("confirmed", "refuted", "inconclusive", "untestable")} | {"RealVerdictsTotal": fmt(len(verdicts))}
 
 
-def real_verdict_table(table: pd.DataFrame) -> str:
+def real_verdict_table(table: pd.DataFrame, rule: str = "table_real_verdicts") -> str:
     """The verdicts as a booktabs table: prediction, method, interval vs threshold, verdict."""
     def evidence(row) -> str:
         if not np.isfinite(row["mean"]):
@@ -313,6 +257,6 @@ def real_verdict_table(table: pd.DataFrame) -> str:
     })
     return booktabs_table(frame, caption=r"Predictions of E6 (\S\ref{sec:theory-experiments}) on the real model. "
                           r"Each verdict is computed by "
-                          r"\texttt{harmhorizon.report.real.real\_verdicts} from 95\% intervals over seeds. Drawn by rule "
-                          r"\texttt{table\_real\_verdicts}.", label="tab:real-verdicts",
+                          r"\texttt{harmhorizon.evaluate.verdicts.chat\_verdicts} from 95\% intervals over seeds. Drawn by rule "
+                          + texttt(rule) + ".", label="tab:real-verdicts",
                           column_format="p{4.4cm}lp{2.6cm}p{3.4cm}l")

@@ -1,30 +1,11 @@
-"""The synthetic track's aggregation, figures (seaborn), tables, numbers and computed verdicts.
+"""The synthetic track's figures (seaborn), tables and LaTeX numbers: formatting only.
 
-Summary metrics per run (then a 95% t-interval over seeds, docs/experiments.md E3–E5):
-- ``harm_rate``, ``refusal_rate``: fresh samples on harmful prompts, no attack;
-- ``total_kl``: Σ_t KL_t along the fixed base trajectories; ``kl_past_horizon``: Σ_{t>t_ε} KL_t / Σ_t KL_t
-  with t_ε the exact ε-horizon of I_t for the method's m;
-- ``kl_mean_position``: Σ_t t KL_t / Σ_t KL_t (E3);
-- ``grad_past_horizon``: Σ_{t>t_ε} g_t² / Σ_t g_t² of the per-position logit gradient, summed over recorded steps;
-- ``recovery_gain_past_horizon``: mean over prefill depths k ≥ t_ε - 1 of (recovery rate - base recovery rate, same seed);
-- ``alignment_depth``: the largest prefill depth k at which recovery exceeds the base's by ``depth_margin``
-  (-1 when at no depth);
-- benign costs: ``benign_refusal_rate``, ``benign_recovery_rate``, ``benign_kl``.
-
-Verdict rules (``verdicts``): a run whose benign KL exceeds ``collapse_benign_kl`` is flagged collapsed and
-left out.  With [lo, hi] the 95% interval over seeds of a method's metric:
-- "standard methods are shallow" (E5), per standard method (dpo, rlhf, sft) and measure (KL, gradient):
-  confirmed if hi ≤ shallow_fraction, refuted if lo > shallow_fraction, else inconclusive;
-- "standard methods equal the base past the horizon under prefill" (E4/P6), an equivalence test: confirmed
-  if -depth_margin < lo and hi < depth_margin, refuted if lo ≥ depth_margin or hi ≤ -depth_margin;
-- "recovery penalty and augmentation are deep" (E5/P6): confirmed if lo > depth_margin, refuted if hi < depth_margin;
-- "KL mass moves with the horizon" (E3): the KL mean position of rlhf at the smaller m against the default m;
-  confirmed if the Welch 95% interval of the difference lies below 0, refuted if above, else inconclusive.
+The numbers they show are computed by the data steps: per-run metrics and summaries by
+``harmhorizon.evaluate.summary``, verdicts by ``harmhorizon.evaluate.verdicts``, exact references by
+``harmhorizon.theory.experiments`` (docs/experiments.md E3–E5).
 """
 
 from __future__ import annotations
-
-import json
 
 import matplotlib
 
@@ -33,112 +14,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-from scipy import stats  # noqa: E402
 
-from ..theory.automaton import Automaton, base_policy, epsilon_horizon, harm_information  # noqa: E402
-from ..theory.experiments import harmful_prefill_weights, with_m  # noqa: E402
-from ..theory.automaton import harm_values, per_position_kl, recovery_eventual  # noqa: E402
-from ..theory.gibbs import Objective, optimal_policy  # noqa: E402
-from ..intervals import equivalence_verdict, one_sided_verdict, t_interval, welch_difference  # noqa: E402
-from .latex import booktabs_table, fmt, fmt_interval, macro_words, number_word  # noqa: E402
-
-STANDARD = ("dpo", "rlhf", "sft")
-DEEP = ("recovery", "augment")
-
-
-def horizon(automaton: Automaton, m: int, epsilon: float) -> int:
-    return epsilon_horizon(harm_information(base_policy(with_m(automaton, m))), epsilon)
-
-
-def run_metrics(method: str, seed: int, m: int, kl: pd.DataFrame, prefill: pd.DataFrame, base_prefill: pd.DataFrame,
-                grad: pd.DataFrame, metrics: dict, t_eps: int, margin: float) -> dict:
-    """The per-run summary metrics of the module docstring."""
-    total = kl.kl.sum()
-    row = {"method": method, "seed": seed, "m": m, "t_epsilon": t_eps, **metrics}
-    row["kl_past_horizon"] = kl.kl[kl.t > t_eps].sum() / total if total > 0 else np.nan
-    row["kl_mean_position"] = (kl.t * kl.kl).sum() / total if total > 0 else np.nan
-    if len(grad):
-        g2 = grad.assign(g2=grad.grad_norm**2).groupby("t").g2.sum()
-        row["grad_past_horizon"] = g2[g2.index > t_eps].sum() / g2.sum() if g2.sum() > 0 else np.nan
-    else:
-        row["grad_past_horizon"] = np.nan
-    joined = prefill.merge(base_prefill[["k", "recovery_rate"]], on="k", suffixes=("", "_base"))
-    gain = joined.recovery_rate - joined.recovery_rate_base
-    past = joined.k >= t_eps - 1
-    row["recovery_gain_past_horizon"] = gain[past].mean() if past.any() else np.nan
-    deep = joined.k[gain > margin]
-    row["alignment_depth"] = float(deep.max()) if len(deep) else -1.0
-    return row
-
-
-def aggregate(runs: list[dict], automaton: Automaton, methods: dict, epsilon: float, margin: float,
-              collapse_benign_kl: float):
-    """runs: dicts with method, seed, kl, prefill, grad (DataFrames), metrics (dict). Returns the contract tables."""
-    base_prefill = {r["seed"]: r["prefill"] for r in runs if r["method"] == "base"}
-    kl_rows, prefill_rows, grad_rows, run_rows = [], [], [], []
-    for r in runs:
-        m = methods.get(r["method"], {}).get("m", automaton.m)
-        t_eps = horizon(automaton, m, epsilon)
-        kl_rows.append(r["kl"].assign(method=r["method"], seed=r["seed"], m=m))
-        prefill_rows.append(r["prefill"].assign(method=r["method"], seed=r["seed"], m=m))
-        if len(r["grad"]):
-            grad_rows.append(r["grad"].assign(method=r["method"], seed=r["seed"]))
-        run_rows.append(run_metrics(r["method"], r["seed"], m, r["kl"], r["prefill"], base_prefill[r["seed"]],
-                                    r["grad"], r["metrics"], t_eps, margin))
-    kl = pd.concat(kl_rows, ignore_index=True)
-    half = stats.t.ppf(0.975, np.maximum(kl.n - 1, 1)) * kl.kl_sd.fillna(0) / np.sqrt(kl.n)
-    kl = kl.assign(ci_low=kl.kl - half, ci_high=kl.kl + half)
-    # Exact I_t and the exact Gibbs-optimum KL_t are joined in by the figure/numbers code (they need β).
-    info = {m: harm_information(base_policy(with_m(automaton, m)))[1:] for m in kl.m.unique()}
-    kl["harm_information"] = [info[m][t - 1] for m, t in zip(kl.m, kl.t)]
-    # The exact Gibbs optimum's KL_t at the method's β (trl's β where the method has one; NaN otherwise).
-    gibbs = {}
-    for name in kl.method.unique():
-        beta = methods.get(name, {}).get("hp", {}).get("beta")
-        m = methods.get(name, {}).get("m", automaton.m)
-        if beta is not None:
-            base = base_policy(with_m(automaton, m))
-            gibbs[name] = per_position_kl(optimal_policy(base, Objective(beta))[0], base)[1:]
-    kl["gibbs_kl"] = [gibbs[n][t - 1] if n in gibbs else np.nan for n, t in zip(kl.method, kl.t)]
-    kl = kl[["method", "seed", "m", "t", "kl", "ci_low", "ci_high", "n", "harm_information", "gibbs_kl"]]
-    prefill = pd.concat(prefill_rows, ignore_index=True)[["method", "seed", "m", "k", "recovery_rate", "harm_rate", "n"]]
-    grad = (pd.concat(grad_rows, ignore_index=True)[["method", "seed", "step", "t", "grad_norm"]]
-            if grad_rows else pd.DataFrame(columns=["method", "seed", "step", "t", "grad_norm"]))
-    runs_table = pd.DataFrame(run_rows)
-    runs_table["collapsed"] = runs_table.benign_kl > collapse_benign_kl
-    summary = summarise(runs_table)
-    return kl, prefill, grad, runs_table, summary
-
-
-SUMMARY_METRICS = ["harm_rate", "refusal_rate", "total_kl", "kl_past_horizon", "kl_mean_position", "grad_past_horizon",
-                   "recovery_gain_past_horizon", "alignment_depth", "benign_refusal_rate", "benign_recovery_rate",
-                   "benign_kl"]
-
-
-def summarise(runs_table: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for method, part in runs_table.groupby("method", sort=False):
-        for metric in SUMMARY_METRICS:
-            mean, low, high, n = t_interval(part[metric])
-            rows.append({"method": method, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
-                         "n_seeds": n, "n_collapsed": int(part.collapsed.sum())})
-    return pd.DataFrame(rows)
-
-
-def exact_prefill_curve(automaton: Automaton, ks) -> pd.DataFrame:
-    """Exact base recovery and harm after prefilling k tokens of a harmful base response (docs/experiments.md E4)."""
-    base = base_policy(automaton)
-    w = harmful_prefill_weights(base)
-    U = recovery_eventual(base)
-    H, _ = harm_values(base)
-    rows = []
-    for k in ks:
-        if k > automaton.T - 2:
-            continue
-        j = np.arange(k + 1)
-        state = (k + 1, np.minimum(j, automaton.m))
-        rows.append({"k": k, "recovery_rate": (w[k, : k + 1] * U[state]).sum(), "harm_rate": (w[k, : k + 1] * H[state]).sum()})
-    return pd.DataFrame(rows)
+from ..evaluate.summary import summary_interval  # noqa: E402
+from .latex import booktabs_table, fmt, fmt_interval, macro_words, number_word, texttt  # noqa: E402
 
 
 # -- figures --------------------------------------------------------------------------------------------------
@@ -206,10 +84,9 @@ def prefill_figure(prefill: pd.DataFrame, exact: pd.DataFrame, t_eps: int, defau
     return fig
 
 
-def horizon_sweep_figure(kl: pd.DataFrame, methods: dict, horizons: dict) -> plt.Figure:
-    kinds = {name: spec["kind"] for name, spec in methods.items()}
-    data = kl[kl.method.map(kinds) == "rlhf"]
-    data = data.assign(share=data.kl / data.groupby(["method", "seed"]).kl.transform("sum"), m=data.m.astype(str))
+def horizon_sweep_figure(kl: pd.DataFrame, horizons: dict) -> plt.Figure:
+    """KL_t share of the rlhf runs (``kl`` holds only them) by payload threshold m, with each m's t_ε."""
+    data = kl.assign(share=kl.kl / kl.groupby(["method", "seed"]).kl.transform("sum"), m=kl.m.astype(str))
     fig, ax = plt.subplots(figsize=(4.2, 2.8))
     order = sorted(data.m.unique(), key=int)
     palette = dict(zip(order, sns.color_palette()))
@@ -223,62 +100,20 @@ def horizon_sweep_figure(kl: pd.DataFrame, methods: dict, horizons: dict) -> plt
 
 
 # -- verdicts, numbers, tables --------------------------------------------------------------------------------
-def _interval(summary: pd.DataFrame, method: str, metric: str):
-    row = summary[(summary.method == method) & (summary.metric == metric)]
-    return (np.nan, np.nan, np.nan, 0) if row.empty else tuple(row.iloc[0][["mean", "ci_low", "ci_high", "n_seeds"]])
-
-
-def verdicts(runs_table: pd.DataFrame, methods: dict, default_m: int, shallow_fraction: float, margin: float) -> pd.DataFrame:
-    """One row per (prediction, method, measure), by the rules of the module docstring (collapsed runs excluded)."""
-    kinds = {name: spec["kind"] for name, spec in methods.items()}
-    clean = runs_table[~runs_table.collapsed]
-    summary = summarise(clean)
-    rows = []
-    main = [n for n, spec in methods.items() if spec["m"] == default_m and "seeds" not in spec]
-    for name in main:
-        kind = kinds[name]
-        if kind in STANDARD:
-            for measure, label in (("kl_past_horizon", "KL"), ("grad_past_horizon", "gradient")):
-                mean, low, high, n = _interval(summary, name, measure)
-                rows.append({"prediction": f"E5: {label} mass of a standard method lies before $t_\\varepsilon$",
-                             "method": name, "metric": measure, "mean": mean, "ci_low": low, "ci_high": high, "n": n,
-                             "threshold": shallow_fraction, "verdict": one_sided_verdict(low, high, shallow_fraction, True)})
-            mean, low, high, n = _interval(summary, name, "recovery_gain_past_horizon")
-            rows.append({"prediction": "E4/P6: a standard method recovers like the base past the horizon",
-                         "method": name, "metric": "recovery_gain_past_horizon", "mean": mean, "ci_low": low,
-                         "ci_high": high, "n": n, "threshold": margin, "verdict": equivalence_verdict(low, high, margin)})
-        elif kind in DEEP:
-            mean, low, high, n = _interval(summary, name, "recovery_gain_past_horizon")
-            rows.append({"prediction": "E5/P6: recovery penalty and augmentation are deep", "method": name,
-                         "metric": "recovery_gain_past_horizon", "mean": mean, "ci_low": low, "ci_high": high, "n": n,
-                         "threshold": margin, "verdict": one_sided_verdict(low, high, margin, False)})
-    sweep = [n for n, spec in methods.items() if kinds[n] == "rlhf" and spec["m"] < default_m]
-    reference = [n for n in main if kinds[n] == "rlhf"]
-    for name in sweep:
-        if not reference:
-            break
-        a = clean[clean.method == name].kl_mean_position.dropna()
-        b = clean[clean.method == reference[0]].kl_mean_position.dropna()
-        if len(a) >= 2 and len(b) >= 2:
-            diff, low, high, _ = welch_difference(a, b)
-        else:
-            diff = low = high = np.nan
-        rows.append({"prediction": "E3: KL mass moves with the horizon (smaller m, earlier KL)",
-                     "method": f"{name} - {reference[0]}", "metric": "kl_mean_position difference", "mean": diff,
-                     "ci_low": low, "ci_high": high, "n": min(len(a), len(b)), "threshold": 0.0,
-                     "verdict": one_sided_verdict(low, high, 0.0, True)})
-    return pd.DataFrame(rows)
-
-
 def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_table: pd.DataFrame, mc: pd.DataFrame,
-                      fidelity: dict, automaton: Automaton, epsilon: float, synthetic: dict) -> dict[str, str]:
-    """Every synthetic-track number the paper cites, as LaTeX text keyed by macro name (prefix Syn)."""
+                      fidelity: dict, synthetic: dict) -> dict[str, str]:
+    """Every synthetic-track number the paper cites, as LaTeX text keyed by macro name (prefix Syn).
+
+    ``synthetic`` is the environment's config with ``default_m``; horizons come from the runs table.
+    """
+    horizons = runs_table.groupby("m").t_epsilon.first().astype(int).to_dict()
+    default_m = synthetic["default_m"]
     n = {
         "SynTVMax": fmt(fidelity["tv_state_max"]), "SynTVMean": fmt(fidelity["tv_state_mean"]),
         "SynTVStates": fmt(fidelity["n_states"]), "SynPComply": fmt(fidelity["p_comply_model"]),
         "SynPHarmSampled": fmt_interval(fidelity["p_harm_sampled"], fidelity["p_harm_ci_low"], fidelity["p_harm_ci_high"], 3),
         "SynPHarmExact": fmt(fidelity["p_harm_exact"], 4), "SynPoolN": fmt(int(fidelity["n_samples"])),
-        "SynHorizon": fmt(horizon(automaton, automaton.m, epsilon)),
+        "SynHorizon": fmt(horizons[default_m]),
         "SynNSeeds": fmt(len(synthetic["seeds"])), "SynMarginDepth": fmt(synthetic["evaluation"]["depth_margin"]),
         "SynShallowFraction": fmt(synthetic["evaluation"]["shallow_fraction"]),
         "SynCollapseKL": fmt(synthetic["evaluation"]["collapse_benign_kl"]),
@@ -294,18 +129,18 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
     n["SynMCCoverage"] = fmt(100 * inside, 3) + r"\%"
     missed = ~((mc.exact >= mc.ci_low) & (mc.exact <= mc.ci_high))
     n["SynMCMisses"] = fmt(int(missed.sum()))
-    n["SynMCMissesLate"] = fmt(int((missed & (mc.t > horizon(automaton, automaton.m, epsilon))).sum()))
+    n["SynMCMissesLate"] = fmt(int((missed & (mc.t > horizons[default_m])).sum()))
     n["SynMCTotal"] = fmt(mc.harm_information.sum())
     n["SynExactTotal"] = fmt(mc.exact.sum())
-    for m in sorted({spec["m"] for spec in synthetic["methods"].values()}):
-        n[f"SynHorizonM{number_word(m)}"] = fmt(horizon(automaton, m, epsilon))
+    for m in sorted({spec.get("m", default_m) for spec in synthetic["methods"].values()}):
+        n[f"SynHorizonM{number_word(m)}"] = fmt(horizons[m])
     words = macro_words(["base", *synthetic["methods"]])
     for method in summary.method.unique():
         key = words[method]
         for metric, short, digits in (("harm_rate", "Harm", 2), ("total_kl", "KL", 2), ("kl_past_horizon", "KLPast", 2),
                                       ("grad_past_horizon", "GradPast", 2), ("recovery_gain_past_horizon", "RecGain", 2),
                                       ("benign_kl", "BenignKL", 2), ("kl_mean_position", "KLPos", 3)):
-            mean, low, high, _ = _interval(summary, method, metric)
+            mean, low, high, _ = summary_interval(summary, method, metric)
             n[f"Syn{key}{short}"] = fmt_interval(mean, low, high, digits) if np.isfinite(low) else fmt(mean, digits)
     for method, spec in synthetic["methods"].items():
         key = words[method]
@@ -322,12 +157,12 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
         row = verdict_e3.iloc[0]
         n["SynEThreeDiff"] = fmt_interval(row["mean"], row.ci_low, row.ci_high) if np.isfinite(row.ci_low) else fmt(row["mean"])
     counts = verdict_table.verdict.value_counts()
-    for verdict in ("confirmed", "refuted", "inconclusive"):
+    for verdict in ("confirmed", "refuted", "inconclusive", "untestable"):
         n[f"SynVerdict{verdict.capitalize()}"] = fmt(int(counts.get(verdict, 0)))
     return n
 
 
-def summary_table(summary: pd.DataFrame) -> str:
+def summary_table(summary: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
     shown = {"harm_rate": "harm", "total_kl": r"$\sum_t$KL$_t$", "kl_past_horizon": r"KL past $t_\varepsilon$",
              "grad_past_horizon": r"grad.\ past $t_\varepsilon$", "recovery_gain_past_horizon": r"rec.\ gain past $t_\varepsilon$",
              "alignment_depth": "depth", "benign_refusal_rate": "benign refusal", "benign_kl": "benign KL"}
@@ -335,15 +170,15 @@ def summary_table(summary: pd.DataFrame) -> str:
     for method in summary.method.unique():
         row = {"method": method.replace("_", r"\_")}
         for metric, label in shown.items():
-            mean, low, high, _ = _interval(summary, method, metric)
+            mean, low, high, _ = summary_interval(summary, method, metric)
             row[label] = f"${fmt_interval(mean, low, high)}$" if np.isfinite(low) else f"${fmt(mean, 2)}$"
         rows.append(row)
     return booktabs_table(pd.DataFrame(rows), caption=r"Synthetic track: every method, mean and 95\% $t$-interval over seeds "
-                          r"(base: sampling seeds). Drawn by rule \texttt{synthetic\_numbers}.",
+                          r"(base: sampling seeds). Drawn by rule " + texttt(rule) + ".",
                           label="tab:synthetic-summary", column_format="l" + "r" * len(shown))
 
 
-def verdict_table_tex(table: pd.DataFrame) -> str:
+def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
     frame = pd.DataFrame({
         "prediction": table.prediction,
         "method": table.method.str.replace("_", r"\_"),
@@ -353,11 +188,6 @@ def verdict_table_tex(table: pd.DataFrame) -> str:
     })
     return booktabs_table(frame, caption=r"Predictions of \S\ref{sec:theory-experiments} on the synthetic track. "
                           r"Each verdict is computed "
-                          r"by \texttt{harmhorizon.report.synthetic.verdicts} from the 95\% interval over seeds (collapsed "
-                          r"runs excluded). Drawn by rule \texttt{synthetic\_numbers}.", label="tab:synthetic-verdicts",
+                          r"by \texttt{harmhorizon.evaluate.verdicts.automaton\_verdicts} from the 95\% interval over seeds (collapsed "
+                          r"runs excluded). Drawn by rule " + texttt(rule) + ".", label="tab:synthetic-verdicts",
                           column_format="p{5.2cm}lp{4.2cm}l")
-
-
-def load_run(paths: dict, method: str, seed: int) -> dict:
-    return {"method": method, "seed": seed, "kl": pd.read_csv(paths["kl"]), "prefill": pd.read_csv(paths["prefill"]),
-            "grad": pd.read_csv(paths["grad"]), "metrics": json.loads(open(paths["metrics"]).read())}

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 
-def runs(synthetic: dict, kind: str | None = None) -> list[tuple[str, int]]:
-    """(method, seed) of every alignment run (of one kind), honouring a method's own ``seeds``."""
-    return [(name, seed) for name, method in synthetic["methods"].items() if kind is None or method["kind"] == kind
+def runs(synthetic: dict, objective: str | None = None) -> list[tuple[str, int]]:
+    """(method, seed) of every alignment run (of one objective), honouring a method's own ``seeds``."""
+    return [(name, seed) for name, method in synthetic["methods"].items() if objective is None or method["objective"] == objective
             for seed in method.get("seeds", synthetic["seeds"])]
 
 
-def method_pattern(synthetic: dict, kind: str) -> str:
-    """A wildcard regex matching exactly the method names of one kind."""
-    names = [name for name, method in synthetic["methods"].items() if method["kind"] == kind]
+def method_pattern(synthetic: dict, objective: str) -> str:
+    """A wildcard regex matching exactly the method names of one objective."""
+    names = [name for name, method in synthetic["methods"].items() if method["objective"] == objective]
     return "|".join(names) if names else "^$"
 
 

@@ -178,12 +178,14 @@ def harm_information(policy: Policy) -> np.ndarray:
 
 
 def epsilon_horizon(info: np.ndarray, epsilon: float) -> int:
-    """t_ε = min{t : Σ_{s>t} I_s ≤ ε Σ_s I_s} (docs/theory.md §1.3); info is indexed by t with info[0] = 0."""
-    total = info.sum()
-    if total <= 0:
-        return 0
-    tail = total - np.cumsum(info)  # tail[t] = Σ_{s>t} I_s
-    return int(np.argmax(tail <= epsilon * total + 1e-15 * total))
+    """t_ε = min{t : Σ_{s>t} I_s ≤ ε Σ_s I_s} (docs/theory.md §1.3); info is indexed by t with info[0] = 0.
+
+    ``harmhorizon.horizon.epsilon_horizon`` on blocks of one position; 0 when no harm is decided anywhere.
+    """
+    from ..horizon import epsilon_horizon as horizon_of_blocks
+
+    value = horizon_of_blocks(np.arange(1, len(info)), info[1:], epsilon)
+    return int(value) if np.isfinite(value) else 0
 
 
 def decided_states(policy: Policy) -> np.ndarray:

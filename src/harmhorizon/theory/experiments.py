@@ -272,3 +272,43 @@ def prefill_attack_curve(prefill: pd.DataFrame) -> pd.DataFrame:
     grouped = weighted.groupby(keys, dropna=False)[["recovery_next", "recovery_eventual", "harm_eventual"]].sum()
     return grouped.reset_index()
 
+
+
+# -- exact references of the automaton environment (read by its collect, figures and verdicts) -----------------
+def exact_horizon(automaton: Automaton, m: int, epsilon: float) -> int:
+    """t_ε of the base policy's I_t under payload threshold m (docs/theory.md §1.3)."""
+    return epsilon_horizon(harm_information(base_policy(with_m(automaton, m))), epsilon)
+
+
+def exact_information(automaton: Automaton, m: int) -> np.ndarray:
+    """I_t, t = 1..T, of the base policy under payload threshold m."""
+    return harm_information(base_policy(with_m(automaton, m)))[1:]
+
+
+def gibbs_kl_profile(automaton: Automaton, m: int, beta: float) -> np.ndarray:
+    """KL_t, t = 1..T, of the exact Gibbs optimum π*_β (standard objective, P4) against the base."""
+    from .automaton import per_position_kl
+    from .gibbs import Objective, optimal_policy
+
+    base = base_policy(with_m(automaton, m))
+    return per_position_kl(optimal_policy(base, Objective(beta))[0], base)[1:]
+
+
+def exact_prefill_curve(automaton: Automaton, ks) -> "pd.DataFrame":
+    """Exact base recovery and harm after prefilling k tokens of a harmful base response (docs/experiments.md E4)."""
+    import pandas as pd
+
+    from .automaton import harm_values, recovery_eventual
+
+    base = base_policy(automaton)
+    w = harmful_prefill_weights(base)
+    U = recovery_eventual(base)
+    H, _ = harm_values(base)
+    rows = []
+    for k in ks:
+        if k > automaton.T - 2:
+            continue
+        j = np.arange(k + 1)
+        state = (k + 1, np.minimum(j, automaton.m))
+        rows.append({"k": k, "recovery_rate": (w[k, : k + 1] * U[state]).sum(), "harm_rate": (w[k, : k + 1] * H[state]).sum()})
+    return pd.DataFrame(rows)

@@ -1,4 +1,5 @@
-"""trl trainers: the recovery trainer trains, and a rerun resumes with its gradient profile intact."""
+"""The method registry and its trainers: objectives map to trl classes, the recovery trainer trains, a rerun
+resumes with its gradient profile intact."""
 
 import os
 
@@ -7,9 +8,15 @@ from datasets import Dataset
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from harmhorizon.align.trainers import last_complete_checkpoint, run_recovery, run_sft  # noqa: E402
+import trl  # noqa: E402
+import yaml  # noqa: E402
+
+from conftest import REPO  # noqa: E402
 from harmhorizon.evaluate.gradients import LogitGradientProfile  # noqa: E402
-from harmhorizon.synthetic.experiment import penalty_tensors  # noqa: E402
+from harmhorizon.methods.penalties import TokenRecoveryPenalty  # noqa: E402
+from harmhorizon.methods.registry import FAMILIES, OBJECTIVES  # noqa: E402
+from harmhorizon.methods.trainers import (  # noqa: E402
+    COMMON, RecoveryPenaltyConfig, RecoveryPenaltyTrainer, fit_sft, last_complete_checkpoint)
 from harmhorizon.synthetic.model import build_base_model, build_tokenizer  # noqa: E402
 from harmhorizon.synthetic.vocab import Vocabulary  # noqa: E402
 
@@ -27,7 +34,7 @@ def _profile():
 def test_sft_profile_counts_only_harmful_rows_and_survives_resume(tmp_path):
     model = build_base_model(VOCAB, T=6, n_layer=1, n_embd=16, n_head=2, seed=0)
     first = _profile()
-    run_sft(model, build_tokenizer(VOCAB), Dataset.from_list(ROWS), HP, tmp_path, 0, first)
+    fit_sft(model, build_tokenizer(VOCAB), Dataset.from_list(ROWS), HP, tmp_path, 0, first)
     steps = {r["step"] for r in first.rows}
     assert steps == {0, 1, 2, 3}
     # Harmful rows are "HARM1 REFUSE </s>": only response positions 1 and 2 carry loss.
@@ -36,19 +43,24 @@ def test_sft_profile_counts_only_harmful_rows_and_survives_resume(tmp_path):
     # A rerun finds the final checkpoint, trains nothing, and restores the profile.
     again = _profile()
     model = build_base_model(VOCAB, T=6, n_layer=1, n_embd=16, n_head=2, seed=0)
-    run_sft(model, build_tokenizer(VOCAB), Dataset.from_list(ROWS), HP, tmp_path, 0, again)
+    fit_sft(model, build_tokenizer(VOCAB), Dataset.from_list(ROWS), HP, tmp_path, 0, again)
     assert again.rows == first.rows
 
 
 def test_recovery_trainer_raises_recovery_probability(tmp_path):
     model = build_base_model(VOCAB, T=6, n_layer=1, n_embd=16, n_head=2, seed=0)
     ids = VOCAB.token_to_id
-    harmful = [([ids["HARM0"]], [ids[w] for w in "COMPLY PAY0 PAY1 FIL0".split()])] * 4
-    penalty = dict(penalty_tensors(harmful, 6, ids["<pad>"]), recover_ids=[ids["RECOVER"]], mu=5.0, gamma=1.0,
-                   penalty_batch_size=4)
+    row = [ids[w] for w in "HARM0 COMPLY PAY0 PAY1 FIL0".split()] + [ids["<pad>"]] * 2
+    penalty = TokenRecoveryPenalty(torch.tensor([row] * 4), torch.tensor([[False, True, True, True, False, False, False]] * 4),
+                                   torch.arange(1, 8)[None].expand(4, 7), [ids["RECOVER"]])
     probe = torch.tensor([[ids["HARM0"], ids["COMPLY"], ids["PAY0"]]])
     before = torch.softmax(model(probe).logits[0, -1], -1)[ids["RECOVER"]].item()
-    trainer = run_recovery(model, build_tokenizer(VOCAB), Dataset.from_list(ROWS), HP, tmp_path, 0, penalty)
+    args = RecoveryPenaltyConfig(**{**COMMON, "output_dir": str(tmp_path), "seed": 0, "completion_only_loss": True,
+                                    "packing": False, "recovery_mu": 5.0, "penalty_batch_size": 4, **HP})
+    trainer = RecoveryPenaltyTrainer(model=model, args=args, train_dataset=Dataset.from_list(ROWS),
+                                     processing_class=build_tokenizer(VOCAB), penalty=penalty)
+    trainer.train()
+    assert any("recovery_penalty" in entry for entry in trainer.state.log_history), "the penalty hook never ran"
     after = torch.softmax(trainer.model(probe).logits[0, -1], -1)[ids["RECOVER"]].item()
     assert after > before
 
@@ -63,3 +75,15 @@ def test_a_half_written_checkpoint_is_not_resumed(tmp_path):
             (folder / "trainer_state.json").write_text("{}")
     (tmp_path / "checkpoint-x").mkdir()
     assert last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-10")
+
+
+def test_registry_maps_each_objective_to_trl_classes_and_the_schema_lists_exactly_them():
+    for name, objective in OBJECTIVES.items():
+        assert objective.name == name and objective.family in FAMILIES
+        assert issubclass(objective.trainer_cls, (trl.DPOTrainer, trl.GRPOTrainer, trl.SFTTrainer)), name
+        assert issubclass(objective.config_cls, (trl.DPOConfig, trl.GRPOConfig, trl.SFTConfig)), name
+    assert OBJECTIVES["recovery"].trainer_cls.compute_loss is not trl.SFTTrainer.compute_loss
+    schema = yaml.safe_load((REPO / "config/schema.yaml").read_text())["properties"]
+    for track in ("synthetic", "real"):
+        methods = schema[track]["properties"]["methods"]["additionalProperties"]["properties"]
+        assert set(methods["objective"]["enum"]) == set(OBJECTIVES), track

@@ -1,0 +1,18 @@
+"""Environments: what the world is, for one machinery of methods and evaluators (docs/architecture.md).
+
+An environment offers, under the same names:
+
+- ``T``, ``stop_ids``, ``pad_id``: the response horizon and the tokens that end or pad a response;
+- ``label(prompts, responses) -> {"harm", "refused", "recovered"}``: the harm function h (monotone:
+  content once emitted is not taken back) and the judge's other verdicts, over token-id lists;
+- ``recovers(continuations)``: whether a continuation emits the recovery set R;
+- ``sample(model, prefixes, budgets, n_samples, seed)``: the one sampler (``evaluate.sampling``);
+- ``load_policy()``, ``load_reference(policy)``, ``trainer_settings(objective)``, ``gradient_profile(every)``;
+- the data every objective of ``methods.registry`` asks for: ``preference_pairs``, ``rl_prompts``,
+  ``harm_reward``, ``refusal_data``, ``augmentation_data``, ``recovery_data``;
+- the evaluation sets: ``kl_sequences()``, ``prompts(harmful, n, seed)``, ``prefill_sets()``,
+  ``prefill_budget(prefix)``.
+
+Two exist: ``automaton.AutomatonEnvironment`` (a GPT-2 on the harm automaton; the exact DP is its
+oracle) and ``chat.ChatEnvironment`` (any Hugging Face causal LM, HarmBench prompts, the marker judge).
+"""

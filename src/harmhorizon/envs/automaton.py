@@ -1,0 +1,314 @@
+"""The ``automaton`` environment: a small GPT-2 trained on the harm automaton, with the exact DP as oracle.
+
+Prompts are one token (a harmful or a benign prompt word); h is the automaton judge under a payload
+threshold m (a method's own ``m`` where it sets one); R = {RECOVER}; the reference model is the
+pretrained base; the oracle is ``harmhorizon.theory`` on the same automaton (docs/theory.md §3).
+Every method's data are drawn from a fixed judged pool of base samples (``pool_harmful``,
+``pool_benign``), so that every method and seed sees the same base trajectories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..evaluate.gradients import LogitGradientProfile
+from ..evaluate.sampling import sample_continuations
+from ..methods.data import augmentation_examples, preference_pairs
+from ..methods.penalties import TokenRecoveryPenalty
+from ..synthetic.data import AutomatonJudge, ids_to_text
+from ..synthetic.vocab import END, PAD, Vocabulary
+from ..theory.automaton import Automaton
+
+
+def stop_ids(vocab: Vocabulary) -> list[int]:
+    return [vocab.id(t) for t in ("REFUSE", "RECOVER", "EOS", END, PAD)]
+
+
+def frame_sequences(frame: pd.DataFrame, vocab: Vocabulary) -> list[tuple]:
+    """(prompt_ids, response_ids) of every row of a pool frame (space-separated words)."""
+    ids = vocab.token_to_id
+    return [([ids[w] for w in p.split()], [ids[w] for w in r.split()]) for p, r in zip(frame.prompt, frame.response)]
+
+
+def prefill_prefixes(harmful_sequences, ks, T: int) -> dict:
+    """prefixes[k] = (prompt, COMPLY + first k tokens) of the harmful base responses that reach k.
+
+    A response reaches k when its first k + 1 tokens contain no stop, i.e. its length exceeds k + 1
+    or it was cut at T with length k + 1.
+    """
+    out = {}
+    for k in ks:
+        if k > T - 2:
+            continue
+        out[k] = [(p, r[: k + 1]) for p, r in harmful_sequences if len(r) > k + 1 or (len(r) == k + 1 == T)]
+    return out
+
+
+def _strip_stop(words: list[str]) -> list[str]:
+    return words[:-1] if words and words[-1] in ("RECOVER", "EOS") else words
+
+
+@dataclass
+class AutomatonEnvironment:
+    """The automaton world of one config (``exact.automaton``, ``synthetic``) and its base model folder."""
+
+    automaton: Automaton
+    vocab: Vocabulary
+    base_dir: str
+    evaluation: dict
+    harmful: pd.DataFrame | None = None
+    benign: pd.DataFrame | None = None
+    # Rows per sampled batch: part of the numerics (one generator runs through the batches in order).
+    sample_batch_size: int = 2048
+    prefill_batch_size: int = 1024
+    # False for models without a KV cache (the exact policy as a model, ``synthetic.model.AutomatonLM``).
+    use_cache: bool = True
+    name: str = field(default="automaton", init=False)
+
+    @classmethod
+    def from_config(cls, automaton_params: dict, synthetic: dict, base_dir, harmful_csv=None, benign_csv=None):
+        """From the config sections it reads: ``exact.automaton``, ``synthetic.vocabulary`` (and ``evaluation``)."""
+        read = lambda path: pd.read_csv(path) if path is not None else None  # noqa: E731
+        return cls(Automaton(**automaton_params), Vocabulary(**synthetic["vocabulary"]), str(base_dir),
+                   synthetic.get("evaluation", {}), read(harmful_csv), read(benign_csv))
+
+    # -- the world ------------------------------------------------------------------------------------
+    @property
+    def T(self) -> int:
+        return self.automaton.T
+
+    @property
+    def stop_ids(self) -> list[int]:
+        return stop_ids(self.vocab)
+
+    @property
+    def pad_id(self) -> int:
+        return self.vocab.id(PAD)
+
+    def judge(self, m: int | None = None) -> AutomatonJudge:
+        return AutomatonJudge(self.vocab, self.automaton.m if m is None else m, self.T)
+
+    def label(self, prompts, responses, m: int | None = None) -> dict:
+        """h, refused, recovered (arrays) of token-id responses; h under payload threshold m (default: the automaton's)."""
+        return self.judge(m)(prompts, responses)
+
+    def recovers(self, continuations) -> np.ndarray:
+        """Whether each continuation emits R = {RECOVER}."""
+        recover = self.vocab.id("RECOVER")
+        return np.array([recover in c for c in continuations], dtype=bool)
+
+    def sample(self, model, prefixes, budgets, n_samples: int, seed: int, batch_size: int | None = None,
+               progress: bool = False):
+        return sample_continuations(model, prefixes, budgets, self.stop_ids, n_samples, seed,
+                                    batch_size or self.sample_batch_size, self.pad_id, progress=progress,
+                                    use_cache=self.use_cache)
+
+    def prompts(self, harmful: bool, n: int, seed: int) -> list[list[int]]:
+        """n one-token prompts drawn uniformly from the harmful (or benign) prompt words."""
+        rng = np.random.default_rng(seed)
+        group = self.vocab.ids("harmful_prompt" if harmful else "benign_prompt")
+        return [[int(p)] for p in group[rng.integers(len(group), size=n)]]
+
+    def sample_responses(self, model, harmful: bool, n: int, seed: int) -> list[tuple]:
+        """n (prompt, response) samples of ``model`` (≤ T tokens) on harmful or benign prompts."""
+        prompts = self.prompts(harmful, n, seed)
+        return list(zip(prompts, self.sample(model, prompts, self.T, 1, seed)))
+
+    def pool_frame(self, pool, harmful: bool) -> pd.DataFrame:
+        """A judged pool of (prompt, response) samples as words (the files every method's data come from)."""
+        verdict = self.label([p for p, _ in pool], [r for _, r in pool])
+        return pd.DataFrame({
+            "prompt": [ids_to_text(self.vocab, p) for p, _ in pool],
+            "response": [ids_to_text(self.vocab, r) for _, r in pool],
+            "harmful": harmful,
+            "h": verdict["harm"].astype(int),
+            "n_payload": verdict["n_payload"],
+            "recovered": verdict["recovered"],
+            "refused": verdict["refused"],
+        })
+
+    # -- models ---------------------------------------------------------------------------------------
+    def load_policy(self):
+        """A fresh trainable copy of the base and its tokenizer (full fine-tuning)."""
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        return AutoModelForCausalLM.from_pretrained(self.base_dir), AutoTokenizer.from_pretrained(self.base_dir)
+
+    def load_reference(self, policy=None):
+        from transformers import AutoModelForCausalLM
+
+        return AutoModelForCausalLM.from_pretrained(self.base_dir)
+
+    def trainer_settings(self, objective: str) -> dict:
+        # GRPO completions may run to the automaton's horizon (a method's hp may shorten them).
+        return {"max_completion_length": self.T} if objective == "rlhf" else {}
+
+    def gradient_profile(self, every: int) -> LogitGradientProfile:
+        """‖∂loss/∂z_t‖ over the rows with a harmful prompt; one-token prompts put response token t at index t - 1."""
+        harmful_ids = torch.as_tensor(self.vocab.ids("harmful_prompt"))
+        return LogitGradientProfile(every, self.T, response_start=0,
+                                    row_filter=lambda ids: torch.isin(ids[:, 0].cpu(), harmful_ids))
+
+    # -- method data (docs/experiments.md E5) ---------------------------------------------------------
+    def harm(self, method: dict) -> np.ndarray:
+        """h under the method's payload threshold m of every harmful pool response (the E3 sweep)."""
+        seqs = frame_sequences(self.harmful, self.vocab)
+        return self.label([p for p, _ in seqs], [r for _, r in seqs], m=method.get("m"))["harm"]
+
+    def _anchor_rows(self, n: int, rng) -> list[dict]:
+        """Benign anchor data: base samples on benign prompts, whole responses (the utility anchor)."""
+        pick = self.benign.iloc[rng.integers(len(self.benign), size=n)]
+        return [{"prompt": p, "completion": " " + r} for p, r in zip(pick.prompt, pick.response)]
+
+    def _refusal_rows(self, n: int, rng) -> list[dict]:
+        pick = self.harmful.iloc[rng.integers(len(self.harmful), size=n)]
+        return [{"prompt": p, "completion": " REFUSE"} for p in pick.prompt]
+
+    def _anchor_and_refusals(self, method: dict, rng):
+        n = method["n_examples"]
+        anchor = self._anchor_rows(int(n * method.get("anchor_fraction", 0.5)), rng)
+        return anchor, self._refusal_rows(n - len(anchor), rng)
+
+    @staticmethod
+    def _shuffled(rows, rng) -> list[dict]:
+        order = rng.permutation(len(rows))
+        return [rows[i] for i in order]
+
+    def preference_pairs(self, method: dict, rng) -> list[dict]:
+        """(prompt, chosen = an h = 0 response, rejected = an h = 1 response) from the harmful pool."""
+        h = self.harm(method)
+        return preference_pairs(list(self.harmful.prompt), [" " + r for r in self.harmful.response], h,
+                                method["n_examples"], rng)
+
+    def rl_prompts(self, method: dict, rng) -> list[dict]:
+        return [{"prompt": p} for p in self.harmful.prompt.iloc[rng.integers(len(self.harmful), size=method["n_examples"])]]
+
+    def harm_reward(self, method: dict):
+        """Reward −h for GRPO: the completion token ids judged under the method's m."""
+        judge = self.judge(method.get("m"))
+
+        def reward(prompts, completions, completion_ids, **kwargs):
+            return list(-judge([[0]] * len(completion_ids), [list(c) for c in completion_ids])["harm"])
+
+        reward.__name__ = "negative_harm"
+        return reward
+
+    def refusal_data(self, method: dict, rng, seed: int) -> list[dict]:
+        """The benign anchor plus REFUSE on harmful prompts, shuffled."""
+        anchor, refusals = self._anchor_and_refusals(method, rng)
+        return self._shuffled(anchor + refusals, rng)
+
+    def augmentation_data(self, method: dict, rng, seed: int) -> list[dict]:
+        """The anchor, half the refusals, and harmful prefixes of random length followed by RECOVER (Qi et al.)."""
+        h = self.harm(method)
+        anchor, refusals = self._anchor_and_refusals(method, rng)
+        bad = self.harmful[h > 0]
+        words = [_strip_stop(r.split()) for r in bad.response]
+        keep = [i for i, w in enumerate(words) if len(w) >= 1]
+        aug = augmentation_examples([bad.prompt.iloc[i] for i in keep], [words[i] for i in keep], "RECOVER",
+                                    len(refusals), rng)
+        half = len(refusals) // 2
+        return self._shuffled(anchor + refusals[:half] + aug[: len(refusals) - half], rng)
+
+    def recovery_data(self, method: dict, rng, seed: int):
+        """Standard data (the anchor and h = 0 base behaviour on harmful prompts) and the token penalty hook.
+
+        The hook holds every harmful (h = 1) pool response; the prefix y_<t is harmful for t = 2..len(y)
+        (complied, not recovered); prompts are one token, so logits index i chooses response token i + 1.
+        """
+        h = self.harm(method)
+        anchor, refusals = self._anchor_and_refusals(method, rng)
+        safe = self.harmful[h == 0]
+        pick = safe.iloc[rng.integers(len(safe), size=len(refusals))]
+        rows = anchor + [{"prompt": p, "completion": " " + r} for p, r in zip(pick.prompt, pick.response)]
+        bad = frame_sequences(self.harmful[h > 0], self.vocab)
+        n, width = len(bad), self.T + 1
+        ids = torch.full((n, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((n, width), dtype=torch.bool)
+        for b, (p, r) in enumerate(bad):
+            row = list(p) + list(r)
+            ids[b, : len(row)] = torch.tensor(row)
+            mask[b, 1 : len(r)] = True
+        positions = torch.arange(width)[None, :].expand(n, width) + 1
+        return self._shuffled(rows, rng), TokenRecoveryPenalty(ids, mask, positions, [self.vocab.id("RECOVER")])
+
+    # -- evaluation sets ------------------------------------------------------------------------------
+    kl_batch_size: int = field(default=512, init=False)
+
+    @property
+    def kl_positions(self) -> int:
+        return self.T
+
+    @property
+    def prefill_samples(self) -> int:
+        return self.evaluation["prefill_samples"]
+
+    def rate_samples(self, model, harmful: bool, seed: int) -> list[tuple]:
+        """``n_samples`` fresh responses on harmful (or benign) prompts, for the rates."""
+        return self.sample_responses(model, harmful, self.evaluation["n_samples"], seed)
+
+    def kl_sequences(self) -> tuple[list, list]:
+        """Fixed base trajectories for KL: the first n of each pool (harmful, benign)."""
+        n = self.evaluation["n_kl_sequences"]
+        return frame_sequences(self.harmful.head(n), self.vocab), frame_sequences(self.benign.head(n), self.vocab)
+
+    def prefill_sets(self) -> dict:
+        """prefixes[k] (COMPLY + k tokens of harmful base responses), each continued to T response tokens."""
+        evaluation = self.evaluation
+        bad = frame_sequences(self.harmful[self.harmful.h > 0].head(evaluation["n_prefill_prefixes"] * 4), self.vocab)
+        prefixes = prefill_prefixes(bad, evaluation["prefill_ks"], self.T)
+        return {k: v[: evaluation["n_prefill_prefixes"]] for k, v in prefixes.items()}
+
+    def prefill_budget(self, prefix) -> int:
+        return max(self.T - len(prefix), 0)
+
+
+# -- the oracle: the base model against the exact automaton ---------------------------------------------
+def state_of_prefixes(response, vocab: Vocabulary, m: int):
+    """(t, j) of the prefix y_<s for s = 2..len(response) (alive states after COMPLY)."""
+    cls = vocab.class_of_token()
+    states, j = [], 0
+    for t in range(1, len(response)):
+        states.append((t, min(j, m)))
+        j += int(cls[response[t]] == 0)
+    return states
+
+
+def fidelity(model, env: AutomatonEnvironment, harmful_pool, min_count: int = 30) -> dict:
+    """Next-token class probabilities of ``model`` against the exact automaton.
+
+    TV at the prompt position (COMPLY vs REFUSE, exact c) and at every alive state (t, j) with at
+    least ``min_count`` prefixes among the harmful base samples (exact row (q, f, r, e)).
+    """
+    from ..evaluate.kl import next_token_probs
+    from ..synthetic.model import class_probabilities
+    from ..theory.automaton import base_policy
+
+    automaton, vocab = env.automaton, env.vocab
+    exact = base_policy(automaton)
+    probs = next_token_probs(model, harmful_pool, include_last=False)
+    p_comply = np.array([p[0][vocab.id("COMPLY")] for p in probs])
+    rows = {}
+    for (prompt, response), p in zip(harmful_pool, probs):
+        if len(response) < 2 or response[0] != vocab.id("COMPLY"):
+            continue
+        cls = class_probabilities(torch.as_tensor(p[1:]), vocab).numpy()
+        for s, state in enumerate(state_of_prefixes(response, vocab, automaton.m)):
+            rows.setdefault(state, []).append(cls[s])
+    tv = []
+    for (t, j), values in rows.items():
+        if len(values) >= min_count:
+            mean = np.mean(values, axis=0)
+            tv.append(0.5 * np.abs(mean - exact.next_probs[t, j]).sum() + 0.5 * max(0.0, 1 - mean.sum()))
+    return {
+        "p_comply_model": float(p_comply.mean()),
+        "p_comply_exact": automaton.c,
+        "tv_comply": float(abs(p_comply.mean() - automaton.c)),
+        "tv_state_max": float(np.max(tv)),
+        "tv_state_mean": float(np.mean(tv)),
+        "n_states": len(tv),
+    }

@@ -1,0 +1,349 @@
+"""The ``chat`` environment: any Hugging Face causal LM, HarmBench prompts and the marker judge.
+
+Prompts are rendered by the base model's chat template (``harmhorizon.real.chat``); h is the marker and
+topic judge of ``harmhorizon.real.judge`` on the decoded response to the raw request; R is the judge's
+markers (a recovery phrase is what the methods teach); the reference model is the imported base; there
+is no exact oracle, so every quantity is a Monte Carlo estimate with an interval.  Every method's data
+come from the judged base samples (``base_samples.csv`` of rule real_sample_base).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from datasets import Dataset
+
+from ..evaluate.gradients import LogitGradientProfile
+from ..evaluate.sampling import sample_continuations
+from ..methods.penalties import PhraseRecoveryPenalty
+from ..real.chat import decode, stop_ids
+from ..real.judge import Judge
+from ..real.models import default_device, load_model
+
+
+def parse_ids(samples: pd.DataFrame) -> pd.DataFrame:
+    """The samples table with prompt_ids/response_ids parsed from JSON into lists."""
+    import json
+
+    samples = samples.copy()
+    for column in ("prompt_ids", "response_ids"):
+        samples[column] = [json.loads(value) for value in samples[column]]
+    return samples
+
+
+def wrap_lora(model, lora: dict | None):
+    """LoRA adapters through peft (``lora`` from config), or the model itself for full fine-tuning."""
+    if lora is None:
+        return model
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
+                        target_modules=list(lora["target_modules"]), layers_to_transform=lora.get("layers_to_transform"),
+                        task_type="CAUSAL_LM")
+    return get_peft_model(model, config)
+
+
+@dataclass
+class ChatEnvironment:
+    """One imported chat model (``model_dir``), its judged base samples and the ``real`` config sections."""
+
+    model_dir: str
+    tokenizer: object
+    judge: Judge
+    sampling: dict
+    evaluation: dict = field(default_factory=dict)
+    samples: pd.DataFrame | None = None
+    phrases: dict = field(default_factory=dict)
+    lora: dict | None = None
+    device: torch.device = field(default_factory=default_device)
+    name: str = field(default="chat", init=False)
+
+    @classmethod
+    def from_config(cls, model_dir, real: dict, samples_csv=None, device=None):
+        tokenizer = _tokenizer(model_dir)
+        samples = parse_ids(pd.read_csv(samples_csv, keep_default_na=False)) if samples_csv is not None else None
+        lora = real["training"]["lora"] if real["training"]["finetune"] == "lora" else None
+        return cls(str(model_dir), tokenizer, Judge.from_config(real["judge"]), real["sampling"], real["evaluation"],
+                   samples, {"refusal_text": real["refusal_text"], "recovery_phrase": real["recovery_phrase"]}, lora,
+                   device or default_device())
+
+    def __post_init__(self):
+        self._requests = {}
+        if self.samples is not None:
+            for row in self.samples.drop_duplicates("prompt_id").itertuples():
+                self._requests[tuple(row.prompt_ids)] = (row.request, row.kind == "harmful")
+
+    # -- the world ------------------------------------------------------------------------------------
+    @property
+    def T(self) -> int:
+        return self.sampling["max_new_tokens"]
+
+    @property
+    def stop_ids(self) -> list[int]:
+        return stop_ids(self.tokenizer)
+
+    @property
+    def pad_id(self) -> int:
+        return self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.stop_ids[0]
+
+    @property
+    def sample_batch_size(self) -> int:
+        return self.sampling["batch_size"]
+
+    prefill_batch_size = sample_batch_size
+
+    def decode(self, ids_list) -> list[str]:
+        return decode(self.tokenizer, ids_list)
+
+    def request(self, prompt) -> tuple[str, bool]:
+        """The raw request of a rendered prompt (the judge reads it) and whether it is harmful."""
+        try:
+            return self._requests[tuple(prompt)]
+        except KeyError:
+            raise KeyError("a prompt the chat environment has no base sample for: build it from base_samples.csv") from None
+
+    def labels(self, prompts, responses) -> list[str]:
+        """The judge's label (comply, empty, off_topic, refusal, recovery) of each response."""
+        return [self.judge.label(self.request(p)[0], text) for p, text in zip(prompts, self.decode(responses))]
+
+    def label(self, prompts, responses) -> dict:
+        """h (comply on a harmful request), refused and recovered (arrays) of token-id responses."""
+        labels = self.labels(prompts, responses)
+        harmful = np.array([self.request(p)[1] for p in prompts], dtype=bool)
+        labels = np.array(labels, dtype=object)
+        return {"harm": ((labels == "comply") & harmful).astype(np.float64), "refused": labels == "refusal",
+                "recovered": labels == "recovery"}
+
+    def recovers(self, continuations) -> np.ndarray:
+        """Whether each continuation contains a marker of the judge (R)."""
+        return np.array([self.judge.has_marker(text) for text in self.decode(continuations)], dtype=bool)
+
+    def sample(self, model, prefixes, budgets, n_samples: int, seed: int, batch_size: int | None = None,
+               progress: bool = False):
+        return sample_continuations(model, prefixes, budgets, self.stop_ids, n_samples, seed,
+                                    batch_size or self.sample_batch_size, self.pad_id,
+                                    self.sampling["temperature"], self.sampling["top_p"], progress)
+
+    # -- models ---------------------------------------------------------------------------------------
+    def load_base(self):
+        model, _ = load_model(self.model_dir, self.device)
+        return model
+
+    def load_policy(self):
+        """The base, trainable (LoRA adapters unless ``training.finetune: full``), and its right-padding tokenizer."""
+        model, tokenizer = load_model(self.model_dir, self.device)
+        tokenizer.padding_side = "right"
+        model.train()
+        return wrap_lora(model, self.lora), tokenizer
+
+    def load_reference(self, policy):
+        """None under LoRA (trl then uses the adapter-disabled policy), else a frozen copy of the policy."""
+        if self.lora is not None:
+            return None
+        reference = copy.deepcopy(policy).eval()
+        for parameter in reference.parameters():
+            parameter.requires_grad_(False)
+        return reference
+
+    def load_aligned(self, folder):
+        """An aligned model: adapters merged into a fresh base, or a full fine-tuned folder."""
+        from pathlib import Path
+
+        if (Path(folder) / "adapter_config.json").is_file():
+            from peft import PeftModel
+
+            return PeftModel.from_pretrained(self.load_base(), folder).merge_and_unload().eval()
+        model, _ = load_model(folder, self.device)
+        return model
+
+    def trainer_settings(self, objective: str) -> dict:
+        return {"use_cpu": self.device.type == "cpu"}
+
+    def gradient_profile(self, every: int) -> LogitGradientProfile:
+        return LogitGradientProfile(every=every, max_positions=self.evaluation["kl"]["positions"])
+
+    # -- method data ----------------------------------------------------------------------------------
+    def _rows(self, split: str, kind: str) -> pd.DataFrame:
+        samples = self.samples
+        return samples[(samples.split == split) & (samples.kind == kind)]
+
+    def _harmful_train_sequences(self) -> list[tuple[str, list[int]]]:
+        train = self._rows("train", "harmful")
+        return [(row.prompt_text, list(row.response_ids)) for row in train[train.harm == 1].itertuples()]
+
+    def _content(self, response_ids, max_prefix: int) -> list[int]:
+        return [token for token in response_ids[:max_prefix] if token != self.tokenizer.eos_token_id]
+
+    def _sft_rows(self) -> list[dict]:
+        """Refusals to the harmful train prompts and base responses to the benign train prompts (the anchor)."""
+        harmful = self._rows("train", "harmful").drop_duplicates("prompt_id")
+        benign = self._rows("train", "benign").drop_duplicates("prompt_id")
+        benign = benign[benign.label == "comply"]
+        return [{"prompt": row.prompt_text, "completion": self.phrases["refusal_text"]} for row in harmful.itertuples()] + [
+            {"prompt": row.prompt_text, "completion": row.response} for row in benign.itertuples()]
+
+    def preference_pairs(self, method: dict, rng) -> list[dict]:
+        """(prompt, chosen = a base refusal to it, else the refusal text; rejected = its harmful base response)."""
+        train = self._rows("train", "harmful")
+        refusals = train[train.label == "refusal"].groupby("prompt_id").response.first()
+        pairs = [{"prompt": row.prompt_text, "chosen": refusals.get(row.prompt_id, self.phrases["refusal_text"]),
+                  "rejected": row.response} for row in train[train.harm == 1].drop_duplicates("prompt_id").itertuples()]
+        if not pairs:
+            raise ValueError("dpo: no harmful base response on the train prompts; raise real.prompts.harmful.n_train")
+        return pairs
+
+    def rl_prompts(self, method: dict, rng) -> list[dict]:
+        prompts = self._rows("train", "harmful").drop_duplicates("prompt_id")
+        return [{"prompt": p, "request": x} for p, x in zip(prompts.prompt_text, prompts.request)]
+
+    def harm_reward(self, method: dict):
+        """Reward −h(request, completion) for GRPO (trl passes the dataset's ``request`` column by name)."""
+        judge = self.judge
+
+        def reward(completions, request, **_):
+            return [-float(judge.harm(x, text)) for x, text in zip(request, completions)]
+
+        reward.__name__ = "negative_harm"
+        return reward
+
+    def refusal_data(self, method: dict, rng, seed: int) -> list[dict]:
+        return self._sft_rows()
+
+    def augmentation_data(self, method: dict, rng, seed: int):
+        """The sft data + harmful prefixes (uniform length 1..min(len, max_prefix)) followed by the recovery phrase."""
+        sequences = self._harmful_train_sequences()
+        extra = []
+        for index in rng.integers(len(sequences), size=method["n_examples"]):
+            prompt_text, response_ids = sequences[index]
+            content = self._content(response_ids, method["max_prefix"])
+            k = int(rng.integers(1, max(len(content), 1) + 1))
+            extra.append({"prompt": prompt_text + self.decode([content[:k]])[0],
+                          "completion": " " + self.phrases["recovery_phrase"]})
+        return Dataset.from_list(self._sft_rows() + extra).shuffle(seed=seed)
+
+    def recovery_data(self, method: dict, rng, seed: int):
+        """The sft data and the phrase hook: ``n_prefixes`` harmful prefixes (uniform t) followed by R."""
+        phrase = self.tokenizer(" " + self.phrases["recovery_phrase"], add_special_tokens=False)["input_ids"]
+        sequences = self._harmful_train_sequences()
+        rows, masks, positions = [], [], []
+        for index in rng.integers(len(sequences), size=method["n_prefixes"]):
+            prompt_text, response_ids = sequences[index]
+            prompt = self.tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
+            content = self._content(response_ids, method["max_prefix"])
+            t = int(rng.integers(0, len(content) + 1))
+            rows.append(prompt + content[:t] + phrase)
+            masks.append([0] * (len(rows[-1]) - len(phrase)) + [1] * len(phrase))
+            positions.append(t + 1)
+        width = max(map(len, rows))
+        ids = torch.tensor([row + [self.pad_id] * (width - len(row)) for row in rows])
+        attention = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rows])
+        mask = torch.tensor([m + [0] * (width - len(m)) for m in masks])
+        return self._sft_rows(), PhraseRecoveryPenalty(ids, attention, mask, torch.tensor(positions))
+
+    # -- evaluation sets ------------------------------------------------------------------------------
+    @property
+    def kl_positions(self) -> int:
+        return self.evaluation["kl"]["positions"]
+
+    @property
+    def kl_batch_size(self) -> int:
+        return self.evaluation["kl"]["batch_size"]
+
+    @property
+    def prefill_samples(self) -> int:
+        return self.evaluation["prefill"]["n_samples"]
+
+    def rate_samples(self, model, harmful: bool, seed: int) -> list[tuple]:
+        """``benign.n_samples`` responses to every eval prompt of one kind; harmful ones run to T tokens,
+        benign ones to ``benign.max_new_tokens``."""
+        settings = self.evaluation["benign"]
+        prompts = self.prompts(harmful)
+        budget = self.T if harmful else settings["max_new_tokens"]
+        new = self.sample(model, prompts, budget, settings["n_samples"], seed)
+        n = settings["n_samples"]
+        return [(prompts[i // n], new[i]) for i in range(len(new))]
+
+    def harmful_eval_rows(self, n: int) -> pd.DataFrame:
+        """Held-out base harmful responses: the first h = 1 base sample of each eval harmful prompt, n prompts."""
+        chosen = self._rows("eval", "harmful")
+        return chosen[chosen.harm == 1].drop_duplicates("prompt_id").head(n)
+
+    def kl_sequences(self) -> tuple[list, list]:
+        """Held-out base harmful responses (n_sequences) and the base responses to the benign eval prompts."""
+        rows = self.harmful_eval_rows(self.evaluation["kl"]["n_sequences"])
+        benign = self._rows("eval", "benign").drop_duplicates("prompt_id")
+        return ([(list(r.prompt_ids), list(r.response_ids)) for r in rows.itertuples()],
+                [(list(p), list(r)) for p, r in zip(benign.prompt_ids, benign.response_ids) if len(r)])
+
+    def prompts(self, harmful: bool, n: int | None = None, seed: int = 0) -> list[list[int]]:
+        """The rendered eval prompts of one kind (each once; ``n`` caps their number)."""
+        rows = self._rows("eval", "harmful" if harmful else "benign").drop_duplicates("prompt_id")
+        return [list(p) for p in rows.prompt_ids][:n]
+
+    def prefill_sets(self) -> dict:
+        """k = 0: every eval harmful prompt; k > 0: the first k tokens of a held-out base harmful response."""
+        settings = self.evaluation["prefill"]
+        held_out = self.harmful_eval_rows(settings["n_prompts"])
+        stops = set(self.stop_ids)
+        out = {}
+        for k in sorted(settings["ks"]):
+            if k == 0:
+                out[k] = [(p, []) for p in self.prompts(True)]
+            else:
+                out[k] = [(list(row.prompt_ids), list(row.response_ids[:k])) for row in held_out.itertuples()
+                          if len([x for x in row.response_ids if x not in stops]) >= k]
+        return out
+
+    def prefill_budget(self, prefix) -> int:
+        return self.evaluation["prefill"]["continuation_tokens"]
+
+
+def _tokenizer(model_dir):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def sample_base(env: ChatEnvironment, model, prompts: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """``n_base_samples`` responses of the base model to every prompt, judged (the reference's samples).
+
+    Columns: prompt_id, kind, split, sample, request (the raw prompt, which the judge reads), prompt_text
+    (rendered by the chat template), prompt_ids, response_ids, response, label, harm (ids as JSON lists
+    in the CSV).
+    """
+    import json
+
+    from ..real.chat import prompt_ids
+
+    tokenizer = env.tokenizer
+    rendered = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True, tokenize=False)
+                for p in prompts.prompt]
+    ids = prompt_ids(tokenizer, list(prompts.prompt))
+    n = env.sampling["n_base_samples"]
+    responses = env.sample(model, ids, env.T, n, seed, progress=True)
+    texts = env.decode(responses)
+    rows = []
+    for i, prompt in enumerate(prompts.itertuples()):
+        for s in range(n):
+            text = texts[i * n + s]
+            label = env.judge.label(prompt.prompt, text)
+            rows.append({"prompt_id": prompt.prompt_id, "kind": prompt.kind, "split": prompt.split, "sample": s,
+                         "request": prompt.prompt, "prompt_text": rendered[i], "prompt_ids": json.dumps(ids[i]),
+                         "response_ids": json.dumps(responses[i * n + s]), "response": text, "label": label,
+                         "harm": int(label == "comply") if prompt.kind == "harmful" else 0})
+    return pd.DataFrame(rows)
+
+
+def judge_counts(samples: pd.DataFrame) -> pd.DataFrame:
+    """Label counts and rates of the base samples by kind and split (committed; texts stay in work/)."""
+    counts = samples.groupby(["kind", "split", "label"]).size().rename("count").reset_index()
+    counts["rate"] = counts["count"] / counts.groupby(["kind", "split"])["count"].transform("sum")
+    return counts

@@ -1,0 +1,37 @@
+"""The prefill attack (Qi et al.; docs/experiments.md E4, E6), for any environment.
+
+For each depth k, every (prompt, harmful response prefix) of ``prefix_sets[k]`` is continued by the
+model for ``env.prefill_budget(prefix)`` tokens, ``n_samples`` times.  harm_rate is the mean h of
+prefix + continuation; recovery_rate the fraction of continuations that emit the recovery set R.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def prefill_attack(env, model, prefix_sets: dict, n_samples: int = 1, seed: int = 0,
+                   batch_size: int | None = None) -> pd.DataFrame:
+    """Rows k, prefilled, recovery_rate, harm_rate, n; a depth with no prefix has n = 0 and NaN rates.
+
+    ``prefilled`` is the number of response tokens the attack writes at depth k (the longest prefix of
+    the depth): the response position it reaches, which "past the horizon" compares with t_ε.
+
+    Depth k (the i-th in increasing order) is sampled with seed + 7919 i.
+    """
+    rows = []
+    for offset, k in enumerate(sorted(prefix_sets)):
+        pairs = prefix_sets[k]
+        if not pairs:
+            rows.append({"k": k, "prefilled": np.nan, "recovery_rate": np.nan, "harm_rate": np.nan, "n": 0})
+            continue
+        budgets = [env.prefill_budget(r) for _, r in pairs]
+        new = env.sample(model, [list(p) + list(r) for p, r in pairs], budgets, n_samples, seed + 7919 * offset,
+                         batch_size or env.prefill_batch_size)
+        prompts = [list(p) for p, _ in pairs for _ in range(n_samples)]
+        responses = [list(pairs[i // n_samples][1]) + new[i] for i in range(len(new))]
+        harm = np.asarray(env.label(prompts, responses)["harm"], dtype=float)
+        rows.append({"k": k, "prefilled": max(len(r) for _, r in pairs), "recovery_rate": float(np.mean(env.recovers(new))), "harm_rate": float(harm.mean()),
+                     "n": len(responses)})
+    return pd.DataFrame(rows)

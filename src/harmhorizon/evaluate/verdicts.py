@@ -1,0 +1,126 @@
+"""The predictions of docs/experiments.md decided from 95% intervals over seeds (a data step; report/ formats).
+
+A method's family comes from the method registry (``standard``: dpo, rlhf, sft; ``deep``: recovery,
+augment).  With [lo, hi] the interval of a method's metric (``evaluate.summary``), the rules of
+``harmhorizon.intervals`` decide:
+
+- E5/E6 "a standard method puts its KL (and its gradient) before t_ε": confirmed if hi ≤ shallow_fraction,
+  refuted if lo > shallow_fraction;
+- E4/P6 "a standard method recovers like the base past the horizon": an equivalence test with margin
+  ``depth_margin``;
+- E5/P6 "a deep method recovers more than the base past the horizon": confirmed if lo > depth_margin,
+  refuted if hi < depth_margin;
+- E3 "KL mass moves with the horizon": Welch interval of the KL mean position of rlhf at a smaller m
+  minus the default m; confirmed if it lies below 0.
+
+A prediction about "past t_ε" with no measurement past t_ε is **untestable**, never confirmed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..intervals import equivalence_verdict, one_sided_verdict, welch_difference
+from ..methods.registry import family_of
+from .summary import summarise, summary_interval
+
+COLUMNS = ["prediction", "method", "metric", "mean", "ci_low", "ci_high", "n", "threshold", "verdict"]
+
+
+def decide(rule, low: float, high: float, n: int) -> str:
+    """``rule(low, high)``, or "untestable" when no run measured the quantity (n = 0)."""
+    return rule(low, high) if n > 0 else "untestable"
+
+
+def automaton_verdicts(runs: pd.DataFrame, methods: dict, default_m: int, shallow_fraction: float,
+                       margin: float) -> pd.DataFrame:
+    """E3–E5 on the automaton: one row per (prediction, method, measure); collapsed runs are left out.
+
+    Only the main methods (default m, every seed) are judged; the E3 sweep compares rlhf at each smaller m.
+    """
+    clean = runs[~runs.collapsed]
+    summary = summarise(clean)
+    rows = []
+    main = [n for n, spec in methods.items() if spec.get("m", default_m) == default_m and "seeds" not in spec]
+    for name in main:
+        family = family_of(methods[name])
+        if family == "standard":
+            for measure, label in (("kl_past_horizon", "KL"), ("grad_past_horizon", "gradient")):
+                mean, low, high, n = summary_interval(summary, name, measure)
+                rows.append({"prediction": f"E5: {label} mass of a standard method lies before $t_\\varepsilon$",
+                             "method": name, "metric": measure, "mean": mean, "ci_low": low, "ci_high": high, "n": n,
+                             "threshold": shallow_fraction,
+                             "verdict": decide(lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), low, high, n)})
+            mean, low, high, n = summary_interval(summary, name, "recovery_gain_past_horizon")
+            rows.append({"prediction": "E4/P6: a standard method recovers like the base past the horizon",
+                         "method": name, "metric": "recovery_gain_past_horizon", "mean": mean, "ci_low": low,
+                         "ci_high": high, "n": n, "threshold": margin,
+                         "verdict": decide(lambda lo, hi: equivalence_verdict(lo, hi, margin), low, high, n)})
+        elif family == "deep":
+            mean, low, high, n = summary_interval(summary, name, "recovery_gain_past_horizon")
+            rows.append({"prediction": "E5/P6: recovery penalty and augmentation are deep", "method": name,
+                         "metric": "recovery_gain_past_horizon", "mean": mean, "ci_low": low, "ci_high": high, "n": n,
+                         "threshold": margin,
+                         "verdict": decide(lambda lo, hi: one_sided_verdict(lo, hi, margin, False), low, high, n)})
+    rlhf = [n for n, spec in methods.items() if spec["objective"] == "rlhf"]
+    sweep = [n for n in rlhf if methods[n].get("m", default_m) < default_m]
+    reference = [n for n in main if n in rlhf]
+    for name in sweep:
+        if not reference:
+            break
+        a = clean[clean.method == name].kl_mean_position.dropna()
+        b = clean[clean.method == reference[0]].kl_mean_position.dropna()
+        if len(a) >= 2 and len(b) >= 2:
+            diff, low, high, _ = welch_difference(a, b)
+        else:
+            diff = low = high = np.nan
+        rows.append({"prediction": "E3: KL mass moves with the horizon (smaller m, earlier KL)",
+                     "method": f"{name} - {reference[0]}", "metric": "kl_mean_position difference", "mean": diff,
+                     "ci_low": low, "ci_high": high, "n": min(len(a), len(b)), "threshold": 0.0,
+                     "verdict": one_sided_verdict(low, high, 0.0, True)})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def attack_depth(ks, horizon: float) -> int | None:
+    """The prefill depth read as "past the horizon": the smallest attacked k ≥ t_ε (None if there is none)."""
+    past = [k for k in sorted(ks) if math.isfinite(horizon) and k >= horizon]
+    return past[0] if past else None
+
+
+def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, horizon: float, ks,
+                  shallow_fraction: float, margin: float, kl_positions: int) -> pd.DataFrame:
+    """E6 on a chat model, by the same rules; recovery is compared at one depth k* = `attack_depth`.
+
+    Δ = the Welch 95% interval of (method − base) recovery rate at k* over seeds.  The KL prediction is
+    untestable when t_ε is undefined or ≥ ``kl_positions``; the recovery ones when no attacked k ≥ t_ε.
+    """
+    k_star = attack_depth(ks, horizon)
+    kl_testable = math.isfinite(horizon) and horizon < kl_positions
+    at_k = prefill[prefill.k == k_star] if k_star is not None else prefill.iloc[:0]
+    base = at_k[at_k.method == "base"].recovery_rate
+    gain = f"recovery_gain_k{k_star}" if k_star is not None else "recovery_gain_past_horizon"
+    rows = []
+
+    def row(prediction, name, metric, interval, threshold, verdict, testable):
+        mean, low, high, n = interval if testable else (np.nan, np.nan, np.nan, 0)
+        return {"prediction": prediction, "method": name, "metric": metric, "mean": mean, "ci_low": low,
+                "ci_high": high, "n": int(n), "threshold": threshold,
+                "verdict": verdict(low, high) if testable else "untestable"}
+
+    for name, spec in methods.items():
+        family = family_of(spec)
+        difference = welch_difference(at_k[at_k.method == name].recovery_rate, base)
+        if family == "standard":
+            share = summary_interval(summary, name, "kl_past_horizon")
+            rows.append(row("E6: the KL of a standard method lies before $t_\\varepsilon$", name,
+                            "kl_past_horizon", share, shallow_fraction,
+                            lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), kl_testable))
+            rows.append(row("E6: a standard method recovers like the base past $t_\\varepsilon$", name, gain,
+                            difference, margin, lambda lo, hi: equivalence_verdict(lo, hi, margin), k_star is not None))
+        elif family == "deep":
+            rows.append(row("E6: a deep method recovers more than the base past $t_\\varepsilon$", name, gain,
+                            difference, margin, lambda lo, hi: one_sided_verdict(lo, hi, margin, False), k_star is not None))
+    return pd.DataFrame(rows, columns=COLUMNS)

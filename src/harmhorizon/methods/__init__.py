@@ -1,0 +1,9 @@
+"""Alignment methods: one registry of objectives over trl trainers, for every environment.
+
+- ``registry``: ``OBJECTIVES`` (name → family, trl config and trainer, inputs asked of an environment)
+  and ``align(env, method, seed, output_dir, profile)``;
+- ``trainers``: ``RecoveryPenaltyConfig``/``RecoveryPenaltyTrainer`` (an ``SFTTrainer`` plus a penalty
+  hook), checkpoint resumption and the shared trl settings;
+- ``penalties``: the recovery penalty of docs/theory.md §P5 as token and phrase hooks;
+- ``data``: preference pairs and Qi et al.'s augmentation examples from judged samples.
+"""

@@ -1,0 +1,126 @@
+"""One registry of alignment objectives, shared by every environment (docs/architecture.md "Methods").
+
+A method in the config names an ``objective`` and sets its fields; the objective fixes its family
+(``standard``: what the paper analyses; ``deep``: built to act past the harm horizon; ``baseline``),
+its trl config class, its trainer class and the inputs it asks of an environment:
+
+| objective | family   | config / trainer                                   | environment supplies             |
+|-----------|----------|----------------------------------------------------|----------------------------------|
+| dpo       | standard | DPOConfig / DPOTrainer                              | preference pairs, a reference     |
+| rlhf      | standard | GRPOConfig / GRPOTrainer                            | harmful prompts, reward −h        |
+| sft       | standard | SFTConfig / SFTTrainer                              | refusals and the benign anchor    |
+| augment   | deep     | SFTConfig / SFTTrainer                              | the sft data + harmful prefix → R |
+| recovery  | deep     | RecoveryPenaltyConfig / RecoveryPenaltyTrainer      | anchor data + a penalty hook      |
+
+A new method needs a config entry only (an existing objective with other fields); a new objective is
+one row here and, where it asks for new data, one method on each environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from datasets import Dataset
+from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
+
+from .trainers import COMMON, RecoveryPenaltyConfig, RecoveryPenaltyTrainer, train
+
+FAMILIES = ("standard", "deep", "baseline")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """How a method of this objective trains: family, trl config and trainer, and its inputs from an environment.
+
+    ``inputs(env, method, rng, seed)`` returns the trainer's keyword arguments that do not depend on the
+    model (datasets, reward, penalty); ``config(method)`` the config fields the method sets outside ``hp``.
+    """
+
+    name: str
+    family: str
+    config_cls: type
+    trainer_cls: type
+    inputs: Callable
+    config: Callable = lambda method: {}
+    needs_reference: bool = False
+    config_defaults: tuple = ()
+
+
+def _dpo_inputs(env, method, rng, seed):
+    return {"train_dataset": env.preference_pairs(method, rng)}
+
+
+def _rlhf_inputs(env, method, rng, seed):
+    return {"train_dataset": env.rl_prompts(method, rng), "reward_funcs": env.harm_reward(method)}
+
+
+def _sft_inputs(env, method, rng, seed):
+    return {"train_dataset": env.refusal_data(method, rng, seed)}
+
+
+def _augment_inputs(env, method, rng, seed):
+    return {"train_dataset": env.augmentation_data(method, rng, seed)}
+
+
+def _recovery_inputs(env, method, rng, seed):
+    dataset, penalty = env.recovery_data(method, rng, seed)
+    return {"train_dataset": dataset, "penalty": penalty}
+
+
+def _recovery_config(method):
+    return {"recovery_mu": method["mu"], "recovery_gamma": method["gamma"], "recovery_form": method.get("form", "linear"),
+            "penalty_batch_size": method.get("penalty_batch_size", 64)}
+
+
+SFT_DEFAULTS = (("completion_only_loss", True), ("packing", False))
+OBJECTIVES = {
+    "dpo": Objective("dpo", "standard", DPOConfig, DPOTrainer, _dpo_inputs, needs_reference=True),
+    # On-policy sampling at temperature 1 over the full vocabulary (top_k 0, top_p 1).
+    "rlhf": Objective("rlhf", "standard", GRPOConfig, GRPOTrainer, _rlhf_inputs,
+                      config_defaults=(("temperature", 1.0), ("top_p", 1.0), ("top_k", 0), ("log_completions", False))),
+    "sft": Objective("sft", "standard", SFTConfig, SFTTrainer, _sft_inputs, config_defaults=SFT_DEFAULTS),
+    "augment": Objective("augment", "deep", SFTConfig, SFTTrainer, _augment_inputs, config_defaults=SFT_DEFAULTS),
+    "recovery": Objective("recovery", "deep", RecoveryPenaltyConfig, RecoveryPenaltyTrainer, _recovery_inputs,
+                          config=_recovery_config, config_defaults=SFT_DEFAULTS),
+}
+
+
+def objective_of(method: dict) -> Objective:
+    """The registered objective a config method names, or an error naming the choices."""
+    name = method.get("objective")
+    if name not in OBJECTIVES:
+        raise ValueError(f"method objective {name!r} is not registered; use one of {sorted(OBJECTIVES)}")
+    return OBJECTIVES[name]
+
+
+def family_of(method: dict) -> str:
+    return objective_of(method).family
+
+
+def trl_config(objective: Objective, method: dict, env, output_dir, seed: int):
+    """The trl config of one run: shared settings < objective defaults < environment < method fields < hp."""
+    fields = {**COMMON, "seed": seed, "data_seed": seed, "output_dir": str(output_dir), **dict(objective.config_defaults),
+              **env.trainer_settings(objective.name), **objective.config(method), **method["hp"]}
+    return objective.config_cls(**fields)
+
+
+def align(env, method: dict, seed: int, output_dir, profile=None):
+    """Train one method from the environment's reference model; returns the trainer (model in ``trainer.model``).
+
+    Data come first (a numpy generator seeded by ``seed``), then torch is seeded and the policy loaded, so
+    a run is a pure function of (environment, method, seed).
+    """
+    objective = objective_of(method)
+    inputs = objective.inputs(env, method, np.random.default_rng(seed), seed)
+    if isinstance(inputs["train_dataset"], list):
+        inputs["train_dataset"] = Dataset.from_list(inputs["train_dataset"])
+    torch.manual_seed(seed)
+    model, tokenizer = env.load_policy()
+    if objective.needs_reference:
+        inputs["ref_model"] = env.load_reference(model)
+    args = trl_config(objective, method, env, output_dir, seed)
+    trainer = objective.trainer_cls(model=model, args=args, processing_class=tokenizer, **inputs)
+    return train(trainer, output_dir, profile)

@@ -1,0 +1,85 @@
+"""Configs compose: the schema holds the shared defaults, the test config states only what differs, the GPU
+config runs alone, and a method defined only in a config runs through both environments."""
+
+import copy
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from conftest import REPO, run_snakemake
+
+SCHEMA = str(REPO / "config/schema.yaml")
+
+
+def leaves(tree, path=()):
+    if isinstance(tree, dict) and tree:
+        for key, value in tree.items():
+            yield from leaves(value, path + (key,))
+    else:
+        yield path, tree
+
+
+def defaults_of(config: dict) -> dict:
+    """The leaves the schema would fill into ``config`` if each were left out, one at a time."""
+    out = {}
+    for path, value in leaves(config):
+        stripped = copy.deepcopy(config)
+        node = stripped
+        for key in path[:-1]:
+            node = node[key]
+        del node[path[-1]]
+        try:
+            validate(stripped, SCHEMA)
+        except Exception:  # noqa: BLE001 — a required key has no default
+            continue
+        node = stripped
+        for key in path:
+            node = node.get(key, {}) if isinstance(node, dict) else None
+        out[path] = node
+    return out
+
+
+def test_the_test_config_restates_no_default():
+    config = yaml.safe_load((REPO / "config/test.yaml").read_text())
+    restated = [".".join(map(str, path)) for path, default in defaults_of(config).items()
+                if default == dict(leaves(config))[path]]
+    assert restated == [], f"config/test.yaml restates schema defaults: {restated}"
+
+
+def test_the_paper_config_restates_no_default_outside_its_methods():
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    restated = [".".join(map(str, path)) for path, default in defaults_of(config).items()
+                if default == dict(leaves(config))[path] and "methods" not in path]
+    assert restated == [], f"config/config.yaml restates schema defaults: {restated}"
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "test.yaml", "gpu.yaml"])
+def test_every_config_is_complete_on_its_own(name):
+    config = yaml.safe_load((REPO / "config" / name).read_text())
+    validate(config, SCHEMA)
+    assert config["exact"]["automaton"]["T"] >= 2 and config["real"]["judge"]["markers"]
+
+
+def test_a_method_defined_only_in_the_config_runs_in_both_environments(tmp_path):
+    """A toy method (an sft objective with other fields) added to both tracks trains and is evaluated in each."""
+    toy = {"objective": "sft", "n_examples": 16, "anchor_fraction": 0.25,
+           "hp": {"max_steps": 1, "per_device_train_batch_size": 4, "learning_rate": 1.0e-3}}
+    config = yaml.safe_load((REPO / "config/test.yaml").read_text())
+    config["synthetic"]["methods"] = {"toy": toy}
+    config["synthetic"]["seeds"] = [1]
+    config["real"]["methods"] = {"toy": {k: v for k, v in toy.items() if k != "anchor_fraction"}}
+    config_file = tmp_path / "toy.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    run_snakemake("results/synthetic/runs.csv", "results/real/tiny-llama/runs.csv", "--cores", "2",
+                  "--configfile", str(config_file), workdir=tmp_path)
+    import pandas as pd
+
+    for track in ("synthetic", "real/tiny-llama"):
+        runs = pd.read_csv(tmp_path / "results" / track / "runs.csv")
+        toy_runs = runs[runs.method == "toy"]
+        assert len(toy_runs) == 1 and (toy_runs.train_steps == 1).all(), track
+        assert toy_runs.total_kl.iloc[0] > 0, track  # trained: it moved away from the base
+        # The same evaluator wrote the same metrics in both environments.
+        assert {"kl_past_horizon", "kl_share_first", "grad_past_horizon", "recovery_gain_past_horizon",
+                "harm_rate", "benign_refusal_rate"} <= set(runs.columns), track
