@@ -61,25 +61,37 @@ def test_every_config_is_complete_on_its_own(name):
     assert config["exact"]["automaton"]["T"] >= 2 and config["real"]["judge"]["markers"]
 
 
+@pytest.mark.workflow
 def test_a_method_defined_only_in_the_config_runs_in_both_environments(tmp_path):
-    """A toy method (an sft objective with other fields) added to both tracks trains and is evaluated in each."""
+    """A toy method (an sft objective with its own fields), added to both environments by config alone, trains
+    and is measured in each by the same rules and evaluators. It starts from a copy of the session run, so
+    only the toy's jobs and the steps after them run."""
+    import shutil
+
+    import pandas as pd
+
+    from _reviewer_run import reviewer_run
+    from harmhorizon.plan import paper_model
+
+    for folder in ("work", "results"):
+        shutil.copytree(reviewer_run() / folder, tmp_path / folder, symlinks=True)
     toy = {"objective": "sft", "n_examples": 16, "anchor_fraction": 0.25,
            "hp": {"max_steps": 1, "per_device_train_batch_size": 4, "learning_rate": 1.0e-3}}
     config = yaml.safe_load((REPO / "config/test.yaml").read_text())
-    config["synthetic"]["methods"] = {"toy": toy}
-    config["synthetic"]["seeds"] = [1]
-    config["real"]["methods"] = {"toy": {k: v for k, v in toy.items() if k != "anchor_fraction"}}
+    config["synthetic"]["methods"]["toy"] = toy
+    config["real"]["methods"]["toy"] = {k: v for k, v in toy.items() if k != "anchor_fraction"}
     config_file = tmp_path / "toy.yaml"
     config_file.write_text(yaml.safe_dump(config))
-    run_snakemake("results/synthetic/runs.csv", "results/real/tiny-llama/runs.csv", "--cores", "2",
-                  "--configfile", str(config_file), workdir=tmp_path)
-    import pandas as pd
-
-    for track in ("synthetic", "real/tiny-llama"):
-        runs = pd.read_csv(tmp_path / "results" / track / "runs.csv")
+    filled = copy.deepcopy(config)
+    validate(filled, SCHEMA)
+    folders = {env: tmp_path / "results" / env / paper_model(filled, env) for env in ("synthetic", "real")}
+    run_snakemake(*(str(folder.relative_to(tmp_path) / "runs.csv") for folder in folders.values()), "--cores", "2",
+                  "--rerun-triggers", "mtime", "--configfile", str(config_file), workdir=tmp_path)
+    for env, folder in folders.items():
+        runs = pd.read_csv(folder / "runs.csv")
         toy_runs = runs[runs.method == "toy"]
-        assert len(toy_runs) == 1 and (toy_runs.train_steps == 1).all(), track
-        assert toy_runs.total_kl.iloc[0] > 0, track  # trained: it moved away from the base
-        # The same evaluator wrote the same metrics in both environments.
+        assert len(toy_runs) == len(filled[env]["seeds"]) and (toy_runs.train_steps == 1).all(), env
+        assert (toy_runs.total_kl > 0).all(), env  # it trained: it moved away from the base
+        # The same evaluators wrote the same metrics in both environments.
         assert {"kl_past_horizon", "kl_share_first", "grad_past_horizon", "recovery_gain_past_horizon",
-                "harm_rate", "benign_refusal_rate"} <= set(runs.columns), track
+                "harm_rate", "benign_refusal_rate"} <= set(runs.columns), env

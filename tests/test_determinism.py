@@ -1,37 +1,55 @@
 """Results do not depend on scheduling (docs/architecture.md, "Determinism").
 
-The session's reviewer run (`_reviewer_run`, `--cores 2`, every track at once) is compared with a run
-of the synthetic track alone at `--cores 1`, one job at a time: the base model, the pool, every aligned
-run and every synthetic result must be byte-identical. The thread count of torch comes from the config
-(`torch_threads`), not from the cores a job was given, which is what makes this hold. That a fresh run
-reproduces the committed reference is `test_verify`'s part.
+The session's reviewer run (`_reviewer_run`, `--cores 2`, every track at once) is compared with a run at
+`--cores 1`, one job at a time, of the synthetic environment's reference stage and one seed of the base and
+of one method per objective: the base model, the pool, Monte Carlo I_t, every aligned model and every
+per-run table must be byte-identical. The thread count of torch comes from the config (`torch_threads`),
+not from the cores a job was given, which is what makes this hold. That a fresh run reproduces the
+committed reference is `test_verify`'s part.
 """
 
 import pytest
 
 from conftest import run_snakemake
 from harmhorizon.numerics import fix_torch_threads
+from harmhorizon.plan import paper_model
 
 pytestmark = pytest.mark.workflow
 
 
-def synthetic_files(workdir, work_tag: str) -> dict[str, bytes]:
-    """Every synthetic result and intermediate that carries numbers (models, pools, per-run tables)."""
-    roots = [workdir / "results/synthetic", workdir / "work/synthetic" / work_tag]
-    paths = [p for root in roots for p in root.rglob("*")
+def compared_runs(config: dict) -> list[str]:
+    """The base and the first method of each objective, at the first seed."""
+    synthetic = config["synthetic"]
+    first = {}
+    for name, method in synthetic["methods"].items():
+        first.setdefault(method["objective"], name)
+    return ["base", *first.values()]
+
+
+def synthetic_files(workdir, model: str, runs: list[str], seed: int) -> dict[str, bytes]:
+    """Every file that carries numbers: models, pools, Monte Carlo I_t, the compared runs' tables."""
+    roots = [workdir / "work/synthetic" / model / "base", workdir / "work/synthetic" / model / "pool_harmful.csv",
+             workdir / "work/synthetic" / model / "pool_benign.csv",
+             workdir / "results/synthetic" / model / "harm_information.csv"]
+    roots += [workdir / "work/synthetic" / model / "aligned" / run / f"seed{seed}/final" for run in runs if run != "base"]
+    roots += [workdir / "results/synthetic" / model / "runs" / run / f"seed{seed}" for run in runs]
+    paths = [p for root in roots for p in ([root] if root.is_file() else root.rglob("*"))
              if p.suffix in (".csv", ".json", ".safetensors") and "checkpoint-" not in p.as_posix()
-             and p.name not in ("provenance.json", "trainer_state.json", "run_config.json")]
+             and p.name not in ("trainer_state.json", "run_config.json")]
     return {p.relative_to(workdir).as_posix(): p.read_bytes() for p in sorted(paths)}
 
 
-def test_synthetic_track_is_identical_with_one_and_with_two_cores(tmp_path):
+def test_synthetic_runs_are_identical_with_one_and_with_two_cores(tmp_path):
     from _reviewer_run import TEST_CONFIG, reviewer_run, run_config
 
+    config = run_config()
+    model, seed, runs = paper_model(config, "synthetic"), config["synthetic"]["seeds"][0], compared_runs(config)
     two_cores = reviewer_run()
-    run_snakemake("results/synthetic/numbers.json", "--cores", "1", "--configfile", str(TEST_CONFIG), workdir=tmp_path)
-    work_tag = run_config()["synthetic"]["work_tag"]
-    a, b = synthetic_files(two_cores, work_tag), synthetic_files(tmp_path, work_tag)
-    assert any(name.endswith("model.safetensors") for name in a) and len(a) >= 20, sorted(a)
+    targets = [f"results/synthetic/{model}/runs/{run}/seed{seed}/metrics.json" for run in runs]
+    run_snakemake(*targets, f"results/synthetic/{model}/harm_information.csv", "--cores", "1", "--configfile",
+                  str(TEST_CONFIG), workdir=tmp_path)
+    a, b = synthetic_files(two_cores, model, runs, seed), synthetic_files(tmp_path, model, runs, seed)
+    assert sum(name.endswith("model.safetensors") for name in a) == len(runs), sorted(a)
     assert a.keys() == b.keys(), sorted(set(a) ^ set(b))
     different = sorted(name for name in a if a[name] != b[name])
     assert not different, f"--cores 1 and --cores 2 give different files: {different}"

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, run_snakemake, snakemake_executable
+from conftest import REPO, load_config, run_snakemake, snakemake_executable
+from harmhorizon.plan import paper_model
 from harmhorizon.methods.trainers import last_complete_checkpoint
 
 pytestmark = pytest.mark.workflow
-WORK_TAG = yaml.safe_load((REPO / "config/test.yaml").read_text())["synthetic"]["work_tag"]
-TARGET = f"work/synthetic/{WORK_TAG}/base/final"
+TARGET = f"work/synthetic/{paper_model(load_config('test.yaml'), 'synthetic')}/base/final"
 MARKER = {"interruption_test_marker": 1.0}
 
 

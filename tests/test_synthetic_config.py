@@ -6,7 +6,7 @@ import pytest
 from conftest import load_config
 
 from harmhorizon.config import ConfigError, check_config
-from harmhorizon.synthetic.plan import method_pattern, run_dirs, runs, seeds_of
+from harmhorizon.plan import paper_model, runs, seeds_of
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +26,10 @@ def test_paper_config_has_three_seeds_for_every_method(paper):
 def test_plan_lists_every_run(paper):
     syn = paper["synthetic"]
     assert ("dpo", 1) in runs(syn, "dpo") and all(syn["methods"][name]["objective"] == "dpo" for name, _ in runs(syn, "dpo"))
-    assert set(method_pattern(syn, "recovery").split("|")) == {"recovery", "recovery_gamma", "recovery_log"}
-    assert run_dirs(syn, "w")[0] == "w/runs/base" and seeds_of(syn, "dpo_lr_high") == [1]
+    assert {name for name, _ in runs(syn, "recovery")} == {"recovery", "recovery_gamma", "recovery_log"}
+    assert seeds_of(syn, "dpo_lr_high") == [1] and seeds_of(syn, "base") == syn["seeds"]
+    assert runs(syn, include_base=True)[: len(syn["seeds"])] == [("base", seed) for seed in syn["seeds"]]
+    assert paper_model(paper, "synthetic") == "gpt2-2x64" and paper_model(paper, "real") == "smollm2-135m"
 
 
 def test_recovery_without_mu_is_rejected(paper):

@@ -1,10 +1,11 @@
-"""The synthetic track's rules: the test config plans every method, and the session run meets the contracts."""
+"""The synthetic track (the automaton environment): the test config plans every method through the shared rules,
+and the session run meets the contracts."""
 
 import pandas as pd
 import pytest
 
-from conftest import REPO, run_snakemake
-from harmhorizon.synthetic.plan import runs
+from conftest import REPO, load_config, run_snakemake
+from harmhorizon.plan import paper_model, runs
 
 pytestmark = pytest.mark.workflow
 
@@ -12,15 +13,19 @@ pytestmark = pytest.mark.workflow
 def test_synthetic_track_dry_run_plans_every_method(tmp_path):
     result = run_snakemake("--dry-run", "--cores", "1", "results/synthetic/numbers.json", "--configfile",
                            str(REPO / "config/test.yaml"), workdir=tmp_path)
-    for rule in ("synthetic_base", "synthetic_dpo", "synthetic_rlhf", "synthetic_sft", "synthetic_recovery",
-                 "synthetic_augment", "synthetic_aggregate", "synthetic_numbers"):
+    for rule in ("synthetic_base", "synthetic_pool", "information", "align", "evaluate", "collect", "verdicts",
+                 "synthetic_numbers"):
         assert f"rule {rule}:" in result.stdout, rule
+    config = load_config("test.yaml")
+    model = paper_model(config, "synthetic")
+    for method, seed in runs(config["synthetic"], include_base=True):
+        assert f"results/synthetic/{model}/runs/{method}/seed{seed}/metrics.json" in result.stdout, (method, seed)
 
 
 def test_the_session_run_writes_every_contract():
-    from _reviewer_run import reviewer_run
+    from _reviewer_run import reviewer_run, run_config
 
-    out = reviewer_run() / "results/synthetic"
+    out = reviewer_run() / "results/synthetic" / paper_model(run_config(), "synthetic")
     contracts = {"kl_profile.csv": {"method", "seed", "t", "kl", "ci_low", "ci_high"},
                  "prefill.csv": {"method", "seed", "k", "recovery_rate", "harm_rate", "n"},
                  "grad_profile.csv": {"method", "seed", "step", "t", "grad_norm"},
@@ -36,7 +41,7 @@ def test_every_run_trains_its_configured_steps_on_its_configured_set_size():
     from _reviewer_run import reviewer_run, run_config
 
     synthetic = run_config()["synthetic"]
-    table = pd.read_csv(reviewer_run() / "results/synthetic/runs.csv")
+    table = pd.read_csv(reviewer_run() / "results/synthetic" / paper_model(run_config(), "synthetic") / "runs.csv")
     trained = table[table.method != "base"]
     assert sorted(zip(trained.method, trained.seed)) == sorted(runs(synthetic))
     for method, steps, examples in zip(trained.method, trained.train_steps, trained.train_examples):

@@ -231,8 +231,13 @@ def _synthetic_base(repo: Path = REPO):
 
     from .envs.automaton import AutomatonEnvironment
 
+    from snakemake.utils import validate
+
+    from .plan import paper_model
+
     config = yaml.safe_load((repo / "config/config.yaml").read_text())
-    folder = repo / "work/synthetic" / config["synthetic"]["work_tag"] / "base/final"
+    validate(config, str(repo / "config/schema.yaml"))
+    folder = repo / "work/synthetic" / paper_model(config, "synthetic") / "base/final"
     if not (folder / "config.json").exists():
         raise BenchUnavailable(f"no synthetic base model at {folder}; run the synthetic track first (make paper)")
     env = AutomatonEnvironment.from_config(config["exact"]["automaton"], config["synthetic"], folder)

@@ -19,3 +19,15 @@ def runs(track: dict, objective: str | None = None, include_base: bool = False) 
     out = [("base", seed) for seed in track["seeds"]] if include_base else []
     return out + [(name, seed) for name, method in track["methods"].items()
                   if objective is None or method["objective"] == objective for seed in seeds_of(track, name)]
+
+
+def paper_model(config: dict, env: str) -> str:
+    """The model of an environment whose results the paper shows: results/<env>/<model>/.
+
+    The automaton environment has one model per config, named by its size (gpt2-<layers>x<width>), so
+    that configs of different sizes never share checkpoints; a chat model is ``real.paper_model``.
+    """
+    if env == "synthetic":
+        model = config["synthetic"]["model"]
+        return f"gpt2-{model['n_layer']}x{model['n_embd']}"
+    return config["real"]["paper_model"]

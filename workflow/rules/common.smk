@@ -1,13 +1,192 @@
-"""Shared set-up for the rule files: config checks that the JSON schema cannot express."""
+"""Shared set-up of the rule files (config checks the JSON schema cannot express) and what the one rule set
+of workflow/rules/runs.smk needs to know of each environment (its models, runs, inputs and settings).
+"""
 
 import sys
 
 sys.path.insert(0, str(REPO / "src"))
 
 from harmhorizon.config import check_config  # noqa: E402
+from harmhorizon.plan import paper_model, runs as planned_runs  # noqa: E402
 
 check_config(config)
 
 # Intra-op threads of every torch rule: part of the numerics, so fixed by config and never by --cores
 # (src/harmhorizon/numerics.py). A rule declares it as `threads` for the scheduler and passes it as a param.
 TORCH_THREADS = config["torch_threads"]
+
+
+# The environments this config defines, by their config section (src/harmhorizon/envs/).
+ENVS = [name for name in ("synthetic", "real") if name in config]
+# Settings a model run reads (never a verdict threshold, so that editing one retrains nothing), what the
+# collect step reads, and what the verdicts read.
+ENV_SETTINGS, COLLECT_SETTINGS, VERDICT_SETTINGS, PAPER_MODEL = {}, {}, {}, {}
+EPSILON = config["exact"]["epsilon"]
+
+if "synthetic" in config:
+    SYN = config["synthetic"]
+    SYN_EVALUATION = SYN["evaluation"]
+    # The automaton environment has one model per config, named by its size.
+    SYN_MODEL = paper_model(config, "synthetic")
+    PAPER_MODEL["synthetic"] = SYN_MODEL
+    ENV_SETTINGS["synthetic"] = {
+        "automaton": config["exact"]["automaton"],
+        "vocabulary": SYN["vocabulary"],
+        "evaluation": {
+            key: value
+            for key, value in SYN_EVALUATION.items()
+            if key not in ("shallow_fraction", "depth_margin", "collapse_benign_kl")
+        },
+    }
+    COLLECT_SETTINGS["synthetic"] = {
+        "epsilon": EPSILON,
+        "depth_margin": SYN_EVALUATION["depth_margin"],
+        "first_tokens": SYN_EVALUATION["first_tokens"],
+        "collapse_benign_kl": SYN_EVALUATION["collapse_benign_kl"],
+    }
+    VERDICT_SETTINGS["synthetic"] = {
+        "default_m": config["exact"]["automaton"]["m"],
+        "shallow_fraction": SYN_EVALUATION["shallow_fraction"],
+        "depth_margin": SYN_EVALUATION["depth_margin"],
+    }
+
+REAL = config["real"]
+REAL_MODEL = REAL["paper_model"]
+PAPER_MODEL["real"] = REAL_MODEL
+ENV_SETTINGS["real"] = {
+    **{
+        k: REAL[k]
+        for k in ("judge", "sampling", "training", "refusal_text", "recovery_phrase")
+    },
+    "evaluation": {k: v for k, v in REAL["evaluation"].items() if k != "verdicts"},
+}
+COLLECT_SETTINGS["real"] = {
+    "epsilon": EPSILON,
+    "depth_margin": REAL["evaluation"]["verdicts"]["depth_margin"],
+    "first_tokens": REAL["evaluation"]["first_tokens"],
+    "collapse_benign_kl": None,
+}
+VERDICT_SETTINGS["real"] = {
+    **REAL["evaluation"]["verdicts"],
+    "ks": REAL["evaluation"]["prefill"]["ks"],
+    "kl_positions": REAL["evaluation"]["kl"]["positions"],
+}
+
+
+def env_resources(env):
+    """Scheduler resources of the model rules of an environment (real: real.resources)."""
+    if env == "real":
+        return REAL["resources"]
+    return {
+        "gpu": 0,
+        "mem_mb": 3000,
+        "runtime_sample": 20,
+        "runtime_train": 20,
+        "runtime_eval": 20,
+    }
+
+
+def env_inputs(wildcards):
+    """The reference model and its judged base samples, as the environment's own rule file makes them."""
+    if wildcards.env == "synthetic":
+        work = f"work/synthetic/{wildcards.model}"
+        return {
+            "reference": f"{work}/base/final",
+            "harmful": f"{work}/pool_harmful.csv",
+            "benign": f"{work}/pool_benign.csv",
+        }
+    return {
+        "reference": f"work/real/models/{wildcards.model}",
+        "samples": f"work/real/{wildcards.model}/base_samples.csv",
+    }
+
+
+def evaluate_inputs(wildcards):
+    """`env_inputs`, and the aligned model unless the method is the base."""
+    inputs = env_inputs(wildcards)
+    if wildcards.method != "base":
+        inputs["aligned"] = (
+            f"work/{wildcards.env}/{wildcards.model}/aligned/{wildcards.method}/seed{wildcards.seed}/final"
+        )
+    return inputs
+
+
+def method_config(wildcards):
+    """A method's entry of the config, or an error naming the key and the fix."""
+    methods = config[wildcards.env]["methods"]
+    if wildcards.method not in methods:
+        raise ValueError(
+            f"{wildcards.env}.methods has no method {wildcards.method!r}; add it to the config ({sorted(methods)})"
+        )
+    return methods[wildcards.method]
+
+
+def run_files(name, aligned_only=False):
+    """Input function: one file of every run of the environment's model (the base's too, unless aligned_only)."""
+
+    def inputs(wildcards):
+        return [
+            f"results/{wildcards.env}/{wildcards.model}/runs/{method}/seed{seed}/{name}"
+            for method, seed in planned_runs(
+                config[wildcards.env], include_base=not aligned_only
+            )
+        ]
+
+    return inputs
+
+
+def real_source(wildcards):
+    """The configured source of a chat model, or an error naming the key to add."""
+    if wildcards.model not in REAL["models"]:
+        raise ValueError(
+            f"real.models has no entry {wildcards.model!r}; add `real.models.{wildcards.model}.source` to the config"
+        )
+    return REAL["models"][wildcards.model]["source"]
+
+
+# The paper's figures and tables by track, and its numbers files: collected by functions from the config,
+# not by globals that rule files append to in include order.
+PAPER_FIGURES = {
+    "exact": [
+        "harm_information",
+        "kl_information",
+        "kl_horizon_sweep",
+        "prefill_exact",
+        "recovery_bound",
+    ],
+    "synthetic": ["fidelity", "kl_profile", "grad_profile", "prefill", "horizon_sweep"],
+    "real": ["real_kl_profile", "real_prefill", "real_grad_profile"],
+}
+PAPER_TABLES = {
+    "exact": ["identities", "horizons"],
+    "synthetic": ["summary", "verdicts"],
+    "real": ["summary", "verdicts"],
+    "reproducibility": ["wall_time", "performance"],
+}
+REPRODUCIBILITY_NUMBERS = "results/reproducibility/numbers.json"
+
+
+def paper_tracks():
+    """The tracks in the paper: exact, synthetic when the config defines it, real."""
+    return ["exact", *(["synthetic"] if "synthetic" in config else []), "real"]
+
+
+def paper_numbers():
+    """Every numbers.json the paper's macros come from (the reproducibility appendix's last)."""
+    return [f"results/{track}/numbers.json" for track in paper_tracks()] + [
+        REPRODUCIBILITY_NUMBERS
+    ]
+
+
+def paper_inputs():
+    """Every figure (PDF) and table (TeX) the paper includes."""
+    files = []
+    for track in paper_tracks():
+        files += [
+            f"results/figures/{track}/{name}.pdf" for name in PAPER_FIGURES[track]
+        ]
+        files += [f"results/tables/{track}/{name}.tex" for name in PAPER_TABLES[track]]
+    return files + [
+        f"results/tables/reproducibility/{name}.tex"
+        for name in PAPER_TABLES["reproducibility"]
+    ]

@@ -1,21 +1,5 @@
 """Figures, tables and numbers of the exact track (seaborn figures; booktabs tables; LaTeX macros)."""
 
-EXACT_FIGURES = [
-    "harm_information",
-    "kl_information",
-    "kl_horizon_sweep",
-    "prefill_exact",
-    "recovery_bound",
-]
-PAPER_INPUTS.extend(
-    expand("results/figures/exact/{name}.pdf", name=EXACT_FIGURES)
-    + [
-        "results/tables/exact/identities.tex",
-        "results/tables/exact/horizons.tex",
-    ]
-)
-PAPER_NUMBERS.append("results/exact/numbers.json")
-
 
 rule figure_harm_information:
     """I_t and t_ε for the m sweep; gradient norm by position at π_ref."""

@@ -11,7 +11,7 @@ PAPER_SOURCES = [
 rule paper_macros:
     """One \\newcommand per number cited by the paper (from results/*/numbers.json)."""
     input:
-        PAPER_NUMBERS,
+        paper_numbers(),
     output:
         "paper/generated/macros.tex",
     log:
@@ -29,7 +29,7 @@ rule paper:
     input:
         sources=PAPER_SOURCES,
         macros="paper/generated/macros.tex",
-        figures_and_tables=PAPER_INPUTS,
+        figures_and_tables=paper_inputs(),
     output:
         "paper/build/main.pdf",
     log:

@@ -1,7 +1,6 @@
-"""The real-model track (docs/experiments.md E6): any Hugging Face causal LM by config, HarmBench prompts, a marker judge."""
-
-
-include: "real_common.smk"
+"""The real-model track's own rules (docs/experiments.md E6): the chat environment's reference model (any Hugging
+Face causal LM by config), HarmBench prompts, judged base samples, and the track's figures, tables and numbers.
+Alignment and evaluation are the shared rules of runs.smk."""
 
 
 rule real_import:
@@ -17,7 +16,7 @@ rule real_import:
         "../../envs/harmhorizon.yaml"
     threads: TORCH_THREADS
     resources:
-        mem_mb=REAL_MEM_MB,
+        mem_mb=REAL["resources"]["mem_mb"],
     params:
         torch_threads=TORCH_THREADS,
         source=real_source,
@@ -49,7 +48,7 @@ rule real_prompts:
 rule real_sample_base:
     """Base responses to every prompt (chat template of the base), judged by the marker judge."""
     input:
-        model="work/real/models/{model}",
+        reference="work/real/models/{model}",
         prompts="results/real/{model}/prompts.csv",
     output:
         samples="work/real/{model}/base_samples.csv",
@@ -62,161 +61,15 @@ rule real_sample_base:
         "../../envs/harmhorizon.yaml"
     threads: TORCH_THREADS
     resources:
-        gpu=REAL_GPU,
-        mem_mb=REAL_MEM_MB,
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
         runtime=REAL["resources"]["runtime_sample"],
     params:
         torch_threads=TORCH_THREADS,
-        environment=REAL_ENVIRONMENT,
+        environment=ENV_SETTINGS["real"],
         seed=config["seed"],
     script:
         "../scripts/real_sample_base.py"
-
-
-rule real_information:
-    """I_t of the base by Monte Carlo rollouts under the judge, on a grid of prefix positions."""
-    input:
-        model="work/real/models/{model}",
-        samples="work/real/{model}/base_samples.csv",
-    output:
-        "results/real/{model}/harm_information.csv",
-    log:
-        "logs/real/{model}/information.log",
-    benchmark:
-        "results/benchmarks/real_information_{model}.tsv"
-    conda:
-        "../../envs/harmhorizon.yaml"
-    threads: TORCH_THREADS
-    resources:
-        gpu=REAL_GPU,
-        mem_mb=REAL_MEM_MB,
-        runtime=REAL["resources"]["runtime_eval"],
-    params:
-        torch_threads=TORCH_THREADS,
-        environment=REAL_ENVIRONMENT,
-        seed=config["seed"] + 17,
-    script:
-        "../scripts/real_information.py"
-
-
-rule real_align:
-    """One alignment method × seed from the base (trl trainers of harmhorizon.align; LoRA unless full)."""
-    input:
-        model="work/real/models/{model}",
-        samples="work/real/{model}/base_samples.csv",
-    output:
-        adapter=directory("work/real/{model}/aligned/{method}/seed{seed}/final"),
-        grad="results/real/{model}/runs/{method}/seed{seed}/grad.csv",
-        training="results/real/{model}/runs/{method}/seed{seed}/training.json",
-    log:
-        "logs/real/{model}/align_{method}_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/real_align_{model}_{method}_seed{seed}.tsv"
-    conda:
-        "../../envs/harmhorizon.yaml"
-    threads: TORCH_THREADS
-    resources:
-        gpu=REAL_GPU,
-        mem_mb=REAL_MEM_MB,
-        runtime=REAL["resources"]["runtime_train"],
-    params:
-        torch_threads=TORCH_THREADS,
-        method=lambda wildcards: REAL["methods"][wildcards.method],
-        environment=REAL_ENVIRONMENT,
-        workdir=lambda wildcards: f"work/real/{wildcards.model}/aligned/{wildcards.method}/seed{wildcards.seed}",
-        gradient_every=REAL["training"]["gradient_every"],
-    script:
-        "../scripts/real_align.py"
-
-
-rule real_evaluate:
-    """KL_t along held-out base harmful responses, prefill attack over k, harm and benign costs (base or aligned)."""
-    input:
-        model="work/real/models/{model}",
-        samples="work/real/{model}/base_samples.csv",
-        aligned=real_aligned_input,
-    output:
-        kl="results/real/{model}/runs/{method}/seed{seed}/kl.csv",
-        prefill="results/real/{model}/runs/{method}/seed{seed}/prefill.csv",
-        metrics="results/real/{model}/runs/{method}/seed{seed}/metrics.json",
-    log:
-        "logs/real/{model}/evaluate_{method}_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/real_evaluate_{model}_{method}_seed{seed}.tsv"
-    conda:
-        "../../envs/harmhorizon.yaml"
-    threads: TORCH_THREADS
-    resources:
-        gpu=REAL_GPU,
-        mem_mb=REAL_MEM_MB,
-        runtime=REAL["resources"]["runtime_eval"],
-    params:
-        torch_threads=TORCH_THREADS,
-        aligned=lambda wildcards: f"work/real/{wildcards.model}/aligned/{wildcards.method}/seed{wildcards.seed}/final",
-        environment=REAL_ENVIRONMENT,
-    script:
-        "../scripts/real_evaluate.py"
-
-
-rule real_collect:
-    """The track's tables over methods × seeds: per-run metrics and summary.csv with 95% t-intervals over seeds."""
-    input:
-        metrics=real_runs("metrics.json"),
-        kl=real_runs("kl.csv"),
-        prefill=real_runs("prefill.csv"),
-        grad=real_aligned_runs("grad.csv"),
-        training=real_aligned_runs("training.json"),
-        information="results/real/{model}/harm_information.csv",
-    output:
-        kl="results/real/{model}/kl_profile.csv",
-        prefill="results/real/{model}/prefill.csv",
-        grad="results/real/{model}/grad_profile.csv",
-        runs="results/real/{model}/runs.csv",
-        summary="results/real/{model}/summary.csv",
-    log:
-        "logs/real/{model}/collect.log",
-    benchmark:
-        "results/benchmarks/real_collect_{model}.tsv"
-    conda:
-        "../../envs/harmhorizon.yaml"
-    params:
-        epsilon=config["exact"]["epsilon"],
-        first_tokens=REAL["evaluation"]["first_tokens"],
-        depth_margin=REAL["evaluation"]["verdicts"]["depth_margin"],
-    script:
-        "../scripts/real_collect.py"
-
-
-rule real_verdicts:
-    """The E6 predictions decided from 95% intervals over seeds (a data file the tables and numbers read)."""
-    input:
-        prefill="results/real/{model}/prefill.csv",
-        summary="results/real/{model}/summary.csv",
-        runs="results/real/{model}/runs.csv",
-    output:
-        "results/real/{model}/verdicts.csv",
-    log:
-        "logs/real/{model}/verdicts.log",
-    benchmark:
-        "results/benchmarks/real_verdicts_{model}.tsv"
-    conda:
-        "../../envs/harmhorizon.yaml"
-    params:
-        methods=REAL["methods"],
-        ks=REAL["evaluation"]["prefill"]["ks"],
-        shallow_fraction=REAL["evaluation"]["verdicts"]["shallow_fraction"],
-        depth_margin=REAL["evaluation"]["verdicts"]["depth_margin"],
-        kl_positions=REAL["evaluation"]["kl"]["positions"],
-    script:
-        "../scripts/real_verdicts.py"
-
-
-REAL_FIGURES = ["real_kl_profile", "real_prefill", "real_grad_profile"]
-PAPER_INPUTS.extend(
-    expand("results/figures/real/{name}.pdf", name=REAL_FIGURES)
-    + ["results/tables/real/summary.tex", "results/tables/real/verdicts.tex"]
-)
-PAPER_NUMBERS.append("results/real/numbers.json")
 
 
 rule figure_real_kl_profile:

@@ -1,8 +1,8 @@
 """Reviewer experience: provenance of every results folder, the reproducibility appendix, the notebook.
 
-Everything here is generic over results/: a track that appends results/<folder>/numbers.json to
-PAPER_NUMBERS gets results/<folder>/provenance.json, a row in the wall-time table and a place in the
-notebook, with no change to this file. Inputs are input functions, evaluated once every rule file is
+Everything here is generic over results/: a track whose results/<folder>/numbers.json is among
+`paper_numbers()` (common.smk) gets results/<folder>/provenance.json, a row in the wall-time table and a
+place in the notebook, with no change to this file. Inputs are input functions, evaluated once every rule file is
 included. `make verify` (src/harmhorizon/verify.py) and `make bench` (src/harmhorizon/bench.py) run the
 DAG from outside; the target rule `result_data` below is what they and the determinism test ask for.
 """
@@ -18,7 +18,6 @@ from harmhorizon.provenance import (
 )
 
 put_interpreter_on_path()
-REPRODUCIBILITY_NUMBERS = "results/reproducibility/numbers.json"
 REVIEWER_RULES = {
     "provenance",
     "reproducibility",
@@ -31,16 +30,9 @@ BENCH_FILES = [
     str(REPO / "results/bench" / f"{name}.json")
     for name in ("workflow", "exact_dp", "mc_estimator", "kl_throughput")
 ]
-PAPER_NUMBERS.append(REPRODUCIBILITY_NUMBERS)
-PAPER_INPUTS.extend(
-    [
-        "results/tables/reproducibility/wall_time.tex",
-        "results/tables/reproducibility/performance.tex",
-    ]
-)
 # Input functions run once every rule file is included, so they see every track.
 RESULT_DATA = lambda wildcards: result_data_files(
-    workflow.rules, PAPER_NUMBERS, REVIEWER_RULES, {REPRODUCIBILITY_NUMBERS}
+    workflow.rules, paper_numbers(), REVIEWER_RULES, {REPRODUCIBILITY_NUMBERS}
 )
 
 
@@ -53,7 +45,9 @@ rule result_data:
 rule provenance:
     """Git commit, config + hash, package versions, seeds, device and wall time per rule of one folder."""
     input:
-        lambda wildcards: folder_files(wildcards.folder, PAPER_INPUTS + PAPER_NUMBERS),
+        lambda wildcards: folder_files(
+            wildcards.folder, paper_inputs() + paper_numbers()
+        ),
     output:
         "results/{folder}/provenance.json",
     log:
@@ -77,7 +71,7 @@ rule reproducibility:
     input:
         provenance=lambda wildcards: expand(
             "results/{folder}/provenance.json",
-            folder=result_folders(PAPER_NUMBERS, {REPRODUCIBILITY_NUMBERS}),
+            folder=result_folders(paper_numbers(), {REPRODUCIBILITY_NUMBERS}),
         ),
         bench=[path for path in BENCH_FILES if Path(path).exists()],
         notebook="results/reproducibility/explore.html",
@@ -109,11 +103,11 @@ rule notebook:
     """The reviewer notebook: loads the results, renders the main figures, the numbers and any verdict table."""
     input:
         numbers=lambda wildcards: [
-            path for path in PAPER_NUMBERS if path != REPRODUCIBILITY_NUMBERS
+            path for path in paper_numbers() if path != REPRODUCIBILITY_NUMBERS
         ],
         figures=lambda wildcards: [
             path.replace(".pdf", ".png")
-            for path in PAPER_INPUTS
+            for path in paper_inputs()
             if path.endswith(".pdf")
         ],
         data=RESULT_DATA,
@@ -160,6 +154,6 @@ rule paper_index:
     conda:
         "../../envs/harmhorizon.yaml"
     params:
-        index=lambda wildcards: paper_index(workflow.rules, PAPER_INPUTS, REPO),
+        index=lambda wildcards: paper_index(workflow.rules, paper_inputs(), REPO),
     script:
         "../scripts/paper_index.py"

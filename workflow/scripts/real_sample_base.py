@@ -8,7 +8,7 @@ from harmhorizon.numerics import fix_torch_threads
 
 log = setup_logging(snakemake.log[0])
 fix_torch_threads(snakemake.params.torch_threads)
-env = ChatEnvironment.from_config(snakemake.input.model, snakemake.params.environment)
+env = ChatEnvironment.from_config(snakemake.input.reference, snakemake.params.environment)
 samples = sample_base(env, env.load_base(), pd.read_csv(snakemake.input.prompts), snakemake.params.seed)
 counts = judge_counts(samples)
 log.info("base labels:\n%s", counts.to_string(index=False))

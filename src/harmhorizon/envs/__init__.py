@@ -14,5 +14,27 @@ An environment offers, under the same names:
   ``prefill_budget(prefix)``.
 
 Two exist: ``automaton.AutomatonEnvironment`` (a GPT-2 on the harm automaton; the exact DP is its
-oracle) and ``chat.ChatEnvironment`` (any Hugging Face causal LM, HarmBench prompts, the marker judge).
+oracle), defined by the config section ``synthetic``, and ``chat.ChatEnvironment`` (any Hugging Face
+causal LM, HarmBench prompts, the marker judge), defined by ``real``.  The rules name an environment by
+its config section (``{env}`` in ``results/{env}/{model}/``); `load_environment` builds it from a rule's
+settings and inputs.
 """
+
+from __future__ import annotations
+
+ENVIRONMENTS = ("synthetic", "real")
+
+
+def load_environment(name: str, settings: dict, inputs: dict):
+    """The environment ``name`` of a rule: its settings (``params.environment``) and the reference model and
+    judged base samples among its inputs (``reference``; ``harmful`` and ``benign``, or ``samples``)."""
+    if name == "synthetic":
+        from .automaton import AutomatonEnvironment
+
+        return AutomatonEnvironment.from_config(settings["automaton"], settings, inputs.get("reference", ""),
+                                                inputs.get("harmful"), inputs.get("benign"))
+    if name == "real":
+        from .chat import ChatEnvironment
+
+        return ChatEnvironment.from_config(inputs["reference"], settings, inputs.get("samples"))
+    raise ValueError(f"unknown environment {name!r}; use one of {ENVIRONMENTS}")

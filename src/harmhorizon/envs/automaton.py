@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..evaluate.gradients import LogitGradientProfile
 from ..evaluate.sampling import sample_continuations
 from ..methods.data import augmentation_examples, preference_pairs
 from ..methods.penalties import TokenRecoveryPenalty
@@ -147,10 +146,22 @@ class AutomatonEnvironment:
         # GRPO completions may run to the automaton's horizon (a method's hp may shorten them).
         return {"max_completion_length": self.T} if objective == "rlhf" else {}
 
-    def gradient_profile(self, every: int) -> LogitGradientProfile:
-        """‖∂loss/∂z_t‖ over the rows with a harmful prompt; one-token prompts put response token t at index t - 1."""
+    def load_base(self):
+        return self.load_reference()
+
+    def load_aligned(self, folder):
+        """An aligned model (full fine-tuning: a saved model folder)."""
+        from transformers import AutoModelForCausalLM
+
+        return AutoModelForCausalLM.from_pretrained(folder)
+
+    def gradient_profile(self):
+        """‖∂loss/∂z_t‖ every ``grad_every`` steps over the rows with a harmful prompt; one-token prompts put
+        response token t at index t - 1."""
+        from ..evaluate.gradients import LogitGradientProfile
+
         harmful_ids = torch.as_tensor(self.vocab.ids("harmful_prompt"))
-        return LogitGradientProfile(every, self.T, response_start=0,
+        return LogitGradientProfile(self.evaluation["grad_every"], self.T, response_start=0,
                                     row_filter=lambda ids: torch.isin(ids[:, 0].cpu(), harmful_ids))
 
     # -- method data (docs/experiments.md E5) ---------------------------------------------------------
@@ -265,6 +276,44 @@ class AutomatonEnvironment:
 
     def prefill_budget(self, prefix) -> int:
         return max(self.T - len(prefix), 0)
+
+    def information_plan(self) -> tuple[list, list, int]:
+        """(sequences, grid positions, rollouts) of the Monte Carlo I_t of the base: the first ``mc.n_sequences``
+        harmful pool responses, every position."""
+        mc = self.evaluation["mc"]
+        return frame_sequences(self.harmful.head(mc["n_sequences"]), self.vocab), list(range(self.T)), mc["n_rollouts"]
+
+    def oracle_information(self):
+        """The exact I_t, t = 1..T, of the automaton's base policy (the column the MC estimate is checked against)."""
+        from ..theory.automaton import base_policy, harm_information
+
+        return harm_information(base_policy(self.automaton))[1:]
+
+    # -- what the collect step reads of the environment (no model needed) ---------------------------------
+    def method_m(self, methods: dict, method: str) -> int:
+        return methods.get(method, {}).get("m", self.automaton.m)
+
+    def horizon_of(self, methods: dict, information: pd.DataFrame, epsilon: float):
+        """A method is judged against the exact ε-horizon of its own payload threshold m (the oracle)."""
+        from ..theory.experiments import exact_horizon
+
+        horizons = {m: exact_horizon(self.automaton, m, epsilon) for m in {self.method_m(methods, n) for n in ["base", *methods]}}
+        return lambda method: horizons[self.method_m(methods, method)]
+
+    def annotate(self, methods: dict, kl: pd.DataFrame, prefill: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Adds each run's m, the exact I_t of its m and the exact Gibbs optimum's KL_t at its β (DPO and
+        GRPO have one; NaN otherwise) to the KL profile, and m to the prefill curves."""
+        from ..theory.experiments import exact_information, gibbs_kl_profile
+
+        m_of = {name: self.method_m(methods, name) for name in set(kl.method)}
+        kl, prefill = kl.assign(m=kl.method.map(m_of)), prefill.assign(m=prefill.method.map(m_of))
+        information = {m: exact_information(self.automaton, m) for m in set(m_of.values())}
+        kl["harm_information"] = [information[m][t - 1] for m, t in zip(kl.m, kl.t)]
+        gibbs = {name: gibbs_kl_profile(self.automaton, m_of[name], spec["hp"]["beta"]) for name, spec in methods.items()
+                 if name in m_of and "beta" in spec["hp"]}
+        kl["gibbs_kl"] = [gibbs[n][t - 1] if n in gibbs else np.nan for n, t in zip(kl.method, kl.t)]
+        return (kl[["method", "seed", "m", "t", "kl", "ci_low", "ci_high", "n", "harm_information", "gibbs_kl"]],
+                prefill[["method", "seed", "m", "k", "prefilled", "recovery_rate", "harm_rate", "n"]])
 
 
 # -- the oracle: the base model against the exact automaton ---------------------------------------------

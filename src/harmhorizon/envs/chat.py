@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-from datasets import Dataset
 
-from ..evaluate.gradients import LogitGradientProfile
 from ..evaluate.sampling import sample_continuations
 from ..methods.penalties import PhraseRecoveryPenalty
 from ..real.chat import decode, stop_ids
@@ -60,16 +58,18 @@ class ChatEnvironment:
     phrases: dict = field(default_factory=dict)
     lora: dict | None = None
     device: torch.device = field(default_factory=default_device)
+    gradient_every: int = 1
     name: str = field(default="chat", init=False)
 
     @classmethod
     def from_config(cls, model_dir, real: dict, samples_csv=None, device=None):
+        """From the ``real`` settings a model run reads (judge, sampling, evaluation, training, phrases)."""
         tokenizer = _tokenizer(model_dir)
         samples = parse_ids(pd.read_csv(samples_csv, keep_default_na=False)) if samples_csv is not None else None
         lora = real["training"]["lora"] if real["training"]["finetune"] == "lora" else None
         return cls(str(model_dir), tokenizer, Judge.from_config(real["judge"]), real["sampling"], real["evaluation"],
                    samples, {"refusal_text": real["refusal_text"], "recovery_phrase": real["recovery_phrase"]}, lora,
-                   device or default_device())
+                   device or default_device(), real["training"]["gradient_every"])
 
     def __post_init__(self):
         self._requests = {}
@@ -163,8 +163,11 @@ class ChatEnvironment:
     def trainer_settings(self, objective: str) -> dict:
         return {"use_cpu": self.device.type == "cpu"}
 
-    def gradient_profile(self, every: int) -> LogitGradientProfile:
-        return LogitGradientProfile(every=every, max_positions=self.evaluation["kl"]["positions"])
+    def gradient_profile(self):
+        """‖∂loss/∂z_t‖ every ``training.gradient_every`` steps at t = 1..``kl.positions`` (trl masks the prompt)."""
+        from ..evaluate.gradients import LogitGradientProfile
+
+        return LogitGradientProfile(every=self.gradient_every, max_positions=self.evaluation["kl"]["positions"])
 
     # -- method data ----------------------------------------------------------------------------------
     def _rows(self, split: str, kind: str) -> pd.DataFrame:
@@ -223,6 +226,8 @@ class ChatEnvironment:
             k = int(rng.integers(1, max(len(content), 1) + 1))
             extra.append({"prompt": prompt_text + self.decode([content[:k]])[0],
                           "completion": " " + self.phrases["recovery_phrase"]})
+        from datasets import Dataset
+
         return Dataset.from_list(self._sft_rows() + extra).shuffle(seed=seed)
 
     def recovery_data(self, method: dict, rng, seed: int):
@@ -300,6 +305,36 @@ class ChatEnvironment:
 
     def prefill_budget(self, prefix) -> int:
         return self.evaluation["prefill"]["continuation_tokens"]
+
+    def information_plan(self) -> tuple[list, list, int]:
+        """(sequences, grid positions, rollouts) of the Monte Carlo I_t of the base.
+
+        I_t is an expectation under π_ref: every base response to an eval harmful prompt, harmful or not;
+        sample 0 of every prompt first, then sample 1, ..., so the sequences spread over the prompts.
+        """
+        settings = self.evaluation["information"]
+        chosen = self._rows("eval", "harmful").sort_values("sample", kind="stable").head(settings["n_sequences"])
+        sequences = [(list(p), list(r)) for p, r in zip(chosen.prompt_ids, chosen.response_ids)]
+        return sequences, settings["positions"], settings["n_rollouts"]
+
+    def oracle_information(self):
+        """No exact oracle: None."""
+        return None
+
+    # -- what the collect step reads of the environment (no model needed) ---------------------------------
+    @staticmethod
+    def horizon_of(methods: dict, information: pd.DataFrame, epsilon: float):
+        """Every method is judged against the base's Monte Carlo ε-horizon (on the grid of the blocks)."""
+        from ..horizon import epsilon_horizon
+
+        horizon = epsilon_horizon(information.t_end, information.harm_information, epsilon)
+        return lambda method: horizon
+
+    @staticmethod
+    def annotate(methods: dict, kl: pd.DataFrame, prefill: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The contract columns, nothing to add without an oracle."""
+        return (kl[["method", "seed", "t", "kl", "ci_low", "ci_high", "n"]],
+                prefill[["method", "seed", "k", "prefilled", "recovery_rate", "harm_rate", "n"]])
 
 
 def _tokenizer(model_dir):

@@ -24,10 +24,16 @@ import numpy as np
 import pandas as pd
 
 from ..intervals import equivalence_verdict, one_sided_verdict, welch_difference
-from ..methods.registry import family_of
 from .summary import summarise, summary_interval
 
 COLUMNS = ["prediction", "method", "metric", "mean", "ci_low", "ci_high", "n", "threshold", "verdict"]
+
+
+def family_of(method: dict) -> str:
+    """standard / deep / baseline, from the method registry (imported here: it loads trl)."""
+    from ..methods.registry import family_of as registered_family
+
+    return registered_family(method)
 
 
 def decide(rule, low: float, high: float, n: int) -> str:
@@ -124,3 +130,14 @@ def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, h
             rows.append(row("E6: a deep method recovers more than the base past $t_\\varepsilon$", name, gain,
                             difference, margin, lambda lo, hi: one_sided_verdict(lo, hi, margin, False), k_star is not None))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def decide_verdicts(env: str, runs: pd.DataFrame, prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict,
+                    settings: dict) -> pd.DataFrame:
+    """The verdicts of one environment's runs: E3–E5 on the automaton (``synthetic``), E6 on a chat model (``real``)."""
+    if env == "synthetic":
+        return automaton_verdicts(runs, methods, settings["default_m"], settings["shallow_fraction"],
+                                  settings["depth_margin"])
+    horizon = float(runs.t_epsilon.iloc[0]) if len(runs) else float("nan")
+    return chat_verdicts(prefill, summary, methods, horizon, settings["ks"], settings["shallow_fraction"],
+                         settings["depth_margin"], settings["kl_positions"])

@@ -1,0 +1,139 @@
+"""One rule set for both neural environments: align, evaluate, collect and verdicts per {env}/{model}/{method}/seed{seed}.
+
+{env} is the config section that defines the environment (synthetic: the automaton; real: a chat model,
+src/harmhorizon/envs/). Each environment's own rule file builds its reference model and its judged base
+samples (`env_inputs` finds them); from there every method of the method registry trains in `align`, every
+model is measured in `evaluate` by the same evaluators, and `collect` and `verdicts` summarise the runs.
+"""
+
+
+rule information:
+    """I_t of the reference model by Monte Carlo rollouts under the environment's h (evaluate.harm_information)."""
+    input:
+        unpack(env_inputs),
+    output:
+        "results/{env}/{model}/harm_information.csv",
+    log:
+        "logs/{env}/{model}/information.log",
+    benchmark:
+        "results/benchmarks/information_{env}_{model}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=lambda wildcards: env_resources(wildcards.env)["gpu"],
+        mem_mb=lambda wildcards: env_resources(wildcards.env)["mem_mb"],
+        runtime=lambda wildcards: env_resources(wildcards.env)["runtime_eval"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=lambda wildcards: ENV_SETTINGS[wildcards.env],
+        seed=config["seed"],
+    script:
+        "../scripts/information.py"
+
+
+rule align:
+    """Train one method of the registry from the reference model, for one seed (trl; resumes from checkpoints)."""
+    input:
+        unpack(env_inputs),
+    output:
+        model=directory("work/{env}/{model}/aligned/{method}/seed{seed}/final"),
+        grad="results/{env}/{model}/runs/{method}/seed{seed}/grad.csv",
+        training="results/{env}/{model}/runs/{method}/seed{seed}/training.json",
+    log:
+        "logs/{env}/{model}/align/{method}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/align_{env}_{model}_{method}_seed{seed}.tsv"
+    wildcard_constraints:
+        method=r"(?!base$)[A-Za-z][A-Za-z0-9_]*",
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=lambda wildcards: env_resources(wildcards.env)["gpu"],
+        mem_mb=lambda wildcards: env_resources(wildcards.env)["mem_mb"],
+        runtime=lambda wildcards: env_resources(wildcards.env)["runtime_train"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=lambda wildcards: ENV_SETTINGS[wildcards.env],
+        method=lambda wildcards: method_config(wildcards),
+        workdir=lambda wildcards: f"work/{wildcards.env}/{wildcards.model}/aligned/{wildcards.method}/seed{wildcards.seed}",
+    script:
+        "../scripts/align.py"
+
+
+rule evaluate:
+    """KL_t along fixed base responses, harm and benign rates, the prefill attack (the base or an aligned model)."""
+    input:
+        unpack(evaluate_inputs),
+    output:
+        kl="results/{env}/{model}/runs/{method}/seed{seed}/kl.csv",
+        prefill="results/{env}/{model}/runs/{method}/seed{seed}/prefill.csv",
+        metrics="results/{env}/{model}/runs/{method}/seed{seed}/metrics.json",
+    log:
+        "logs/{env}/{model}/evaluate/{method}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/evaluate_{env}_{model}_{method}_seed{seed}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=lambda wildcards: env_resources(wildcards.env)["gpu"],
+        mem_mb=lambda wildcards: env_resources(wildcards.env)["mem_mb"],
+        runtime=lambda wildcards: env_resources(wildcards.env)["runtime_eval"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=lambda wildcards: ENV_SETTINGS[wildcards.env],
+    script:
+        "../scripts/evaluate.py"
+
+
+rule collect:
+    """The environment's tables over methods × seeds: per-run metrics and the summary with 95% intervals."""
+    input:
+        unpack(env_inputs),
+        metrics=run_files("metrics.json"),
+        kl=run_files("kl.csv"),
+        prefill=run_files("prefill.csv"),
+        grad=run_files("grad.csv", aligned_only=True),
+        training=run_files("training.json", aligned_only=True),
+        information="results/{env}/{model}/harm_information.csv",
+    output:
+        kl="results/{env}/{model}/kl_profile.csv",
+        prefill="results/{env}/{model}/prefill.csv",
+        grad="results/{env}/{model}/grad_profile.csv",
+        runs="results/{env}/{model}/runs.csv",
+        summary="results/{env}/{model}/summary.csv",
+    log:
+        "logs/{env}/{model}/collect.log",
+    benchmark:
+        "results/benchmarks/collect_{env}_{model}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        environment=lambda wildcards: ENV_SETTINGS[wildcards.env],
+        methods=lambda wildcards: config[wildcards.env]["methods"],
+        collect=lambda wildcards: COLLECT_SETTINGS[wildcards.env],
+    script:
+        "../scripts/collect.py"
+
+
+rule verdicts:
+    """The predictions of docs/experiments.md decided from the summary's intervals (a data file)."""
+    input:
+        runs="results/{env}/{model}/runs.csv",
+        prefill="results/{env}/{model}/prefill.csv",
+        summary="results/{env}/{model}/summary.csv",
+    output:
+        "results/{env}/{model}/verdicts.csv",
+    log:
+        "logs/{env}/{model}/verdicts.log",
+    benchmark:
+        "results/benchmarks/verdicts_{env}_{model}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        methods=lambda wildcards: config[wildcards.env]["methods"],
+        verdicts=lambda wildcards: VERDICT_SETTINGS[wildcards.env],
+    script:
+        "../scripts/verdicts.py"

@@ -1,0 +1,35 @@
+"""Rule align: one method of the registry and one seed, trained from the reference model, with ‖∂loss/∂z_t‖.
+
+Checkpoints under params.workdir are resumed after an interruption, but only when they were written for
+the same method, environment settings, seed and base samples (`discard_stale_checkpoints`).
+"""
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from harmhorizon.envs import load_environment
+from harmhorizon.io import setup_logging, write_csv, write_json
+from harmhorizon.methods.registry import align
+from harmhorizon.methods.trainers import discard_stale_checkpoints
+from harmhorizon.numerics import fix_torch_threads
+
+log = setup_logging(snakemake.log[0])
+fix_torch_threads(snakemake.params.torch_threads)
+inputs = dict(snakemake.input.items())
+env = load_environment(snakemake.wildcards.env, snakemake.params.environment, inputs)
+method, seed = snakemake.wildcards.method, int(snakemake.wildcards.seed)
+digest = hashlib.sha256(b"".join(Path(inputs[key]).read_bytes() for key in sorted(inputs) if key != "reference"))
+discard_stale_checkpoints(snakemake.params.workdir, {
+    "method": snakemake.params.method, "environment": snakemake.params.environment, "seed": seed,
+    "base_samples_sha256": digest.hexdigest(),
+})
+profile = env.gradient_profile()
+trainer = align(env, snakemake.params.method, seed, snakemake.params.workdir, profile)
+log.info("trained %s seed %d: %d steps; %s", method, seed, trainer.state.global_step, trainer.state.log_history[-1:])
+grad = pd.DataFrame(profile.rows, columns=["step", "t", "grad_norm"]).assign(method=method, seed=seed)
+write_csv(grad[["method", "seed", "step", "t", "grad_norm"]], snakemake.output.grad)
+# What the run trained on and for how long: a function of config and seed alone (a test checks both).
+write_json({"train_steps": trainer.state.global_step, "train_examples": len(trainer.train_dataset)},
+           snakemake.output.training)

@@ -1,0 +1,17 @@
+"""Rule information: Monte Carlo I_t of the reference model in its environment, beside the exact I_t where an oracle exists."""
+
+from harmhorizon.envs import load_environment
+from harmhorizon.evaluate.harm_information import mc_harm_information
+from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.numerics import fix_torch_threads
+
+log = setup_logging(snakemake.log[0])
+fix_torch_threads(snakemake.params.torch_threads)
+env = load_environment(snakemake.wildcards.env, snakemake.params.environment, dict(snakemake.input.items()))
+sequences, positions, n_rollouts = env.information_plan()
+table = mc_harm_information(env, env.load_base(), sequences, positions, n_rollouts, snakemake.params.seed, progress=True)
+exact = env.oracle_information()
+if exact is not None:
+    table["exact"] = exact[table.t.to_numpy() - 1]
+log.info("harm information:\n%s", table.to_string(index=False))
+write_csv(table, snakemake.output[0])
