@@ -55,3 +55,28 @@ def test_numbers_below_ten_thousand_are_never_written_with_an_exponent():
     assert fmt(7660.5, 3) == "7660" and fmt(120.4, 2) == "120" and fmt(-118.0, 2) == "-118"
     assert fmt(0.0123, 2) == "0.012" and fmt(3.14159) == "3.14" and fmt(12345.0, 3) == "12345"
     assert fmt(1.5e-5, 2) == r"1.5\times 10^{-5}"
+
+
+def test_each_figure_caption_names_its_rule_through_the_generated_macro():
+    """Captions take the rule that drew a figure from the DAG (rule paper_index → paper_macros), never a literal."""
+    import re
+
+    import pandas as pd
+
+    from harmhorizon.report.latex import artefact_macro, macros_tex
+
+    figures = 0
+    for section in sorted((REPO / "paper/sections").glob("*.tex")):
+        for block in re.findall(r"\\begin\{figure\*?\}.*?\\end\{figure\*?\}", section.read_text(), flags=re.S):
+            path = re.search(r"\\includegraphics(?:\[[^\]]*\])?\{figures/([^}]+)\}", block).group(1)
+            assert f"\\texttt{{\\{artefact_macro('results/figures/' + path)}}}" in block, (section.name, path)
+            assert not re.search(r"rule\s+\\texttt\{[a-z]", block), (section.name, path)
+            figures += 1
+    assert figures >= 10
+    index = pd.DataFrame({"artefact": ["results/figures/synthetic/kl_profile.pdf", "results/tables/real/summary.tex"],
+                          "rule": ["synthetic_figures", "table_real_summary"]})
+    text = macros_tex([], index)
+    assert "\\newcommand{\\RuleFigSyntheticKlProfile}{synthetic\\_figures}" in text
+    assert "\\newcommand{\\RuleTabRealSummary}{table\\_real\\_summary}" in text
+    with pytest.raises(ValueError, match="not a figure or table"):
+        artefact_macro("results/synthetic/summary.csv")

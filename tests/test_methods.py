@@ -14,6 +14,7 @@ import yaml  # noqa: E402
 from conftest import REPO  # noqa: E402
 from harmhorizon.evaluate.gradients import LogitGradientProfile  # noqa: E402
 from harmhorizon.methods.penalties import TokenRecoveryPenalty  # noqa: E402
+from harmhorizon.methods.families import FAMILY  # noqa: E402
 from harmhorizon.methods.registry import FAMILIES, OBJECTIVES  # noqa: E402
 from harmhorizon.methods.trainers import (  # noqa: E402
     COMMON, RecoveryPenaltyConfig, RecoveryPenaltyTrainer, fit_sft, last_complete_checkpoint)
@@ -83,6 +84,7 @@ def test_registry_maps_each_objective_to_trl_classes_and_the_schema_lists_exactl
         assert issubclass(objective.trainer_cls, (trl.DPOTrainer, trl.GRPOTrainer, trl.SFTTrainer)), name
         assert issubclass(objective.config_cls, (trl.DPOConfig, trl.GRPOConfig, trl.SFTConfig)), name
     assert OBJECTIVES["recovery"].trainer_cls.compute_loss is not trl.SFTTrainer.compute_loss
+    assert set(FAMILY) == set(OBJECTIVES)
     schema = yaml.safe_load((REPO / "config/schema.yaml").read_text())["properties"]
     for track in ("synthetic", "real"):
         methods = schema[track]["properties"]["methods"]["additionalProperties"]["properties"]

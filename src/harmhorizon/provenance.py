@@ -343,20 +343,25 @@ def folder_files(folder: str, paper_files) -> list[str]:
     return [path for path in paper_files if path.startswith(prefixes)]
 
 
-def result_data_files(rules, paper_numbers, skip_rules=(), skip_files=()) -> list[str]:
-    """Every CSV/JSON result: the numbers files and the wildcard-free rule outputs under results/."""
+def result_data_files(rules, paper_numbers, skip_rules=(), skip_files=(), environments=()) -> list[str]:
+    """Every CSV/JSON result: the numbers files and the rule outputs under results/ without a wildcard, or
+    whose only wildcards are an environment and its model (``environments``: dicts such as
+    {"env": "real", "model": "smollm2-135m"}), filled in where the path then lies under results/<env>/."""
     files = {path for path in paper_numbers if path not in skip_files}
     for rule in rules:
         if rule.name in skip_rules:
             continue
         for output in map(str, rule.output):
-            if (
-                output.startswith("results/")
-                and output.endswith((".csv", ".json"))
-                and not output.startswith(("results/bench/", "results/benchmarks/"))
-                and not WILDCARD.search(output)
-            ):
+            if not (output.startswith("results/") and output.endswith((".csv", ".json"))
+                    and not output.startswith(("results/bench/", "results/benchmarks/"))):
+                continue
+            if not WILDCARD.search(output):
                 files.add(output)
+                continue
+            for values in environments:
+                filled = WILDCARD.sub(lambda m: values.get(m.group(1), m.group(0)), output)
+                if not WILDCARD.search(filled) and filled.startswith(f"results/{values['env']}/"):
+                    files.add(filled)
     return sorted(files)
 
 

@@ -9,9 +9,10 @@ PAPER_SOURCES = [
 
 
 rule paper_macros:
-    """One \\newcommand per number cited by the paper (from results/*/numbers.json)."""
+    """One \\newcommand per number cited by the paper (results/*/numbers.json), and per figure and table the rule that drew it."""
     input:
-        paper_numbers(),
+        numbers=paper_numbers(),
+        index="results/reproducibility/paper_index.csv",
     output:
         "paper/generated/macros.tex",
     log:

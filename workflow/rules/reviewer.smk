@@ -32,7 +32,11 @@ BENCH_FILES = [
 ]
 # Input functions run once every rule file is included, so they see every track.
 RESULT_DATA = lambda wildcards: result_data_files(
-    workflow.rules, paper_numbers(), REVIEWER_RULES, {REPRODUCIBILITY_NUMBERS}
+    workflow.rules,
+    paper_numbers(),
+    REVIEWER_RULES,
+    {REPRODUCIBILITY_NUMBERS},
+    [{"env": env, "model": PAPER_MODEL[env]} for env in ENVS],
 )
 
 

@@ -24,16 +24,10 @@ import numpy as np
 import pandas as pd
 
 from ..intervals import equivalence_verdict, one_sided_verdict, welch_difference
+from ..methods.families import family_of
 from .summary import summarise, summary_interval
 
 COLUMNS = ["prediction", "method", "metric", "mean", "ci_low", "ci_high", "n", "threshold", "verdict"]
-
-
-def family_of(method: dict) -> str:
-    """standard / deep / baseline, from the method registry (imported here: it loads trl)."""
-    from ..methods.registry import family_of as registered_family
-
-    return registered_family(method)
 
 
 def decide(rule, low: float, high: float, n: int) -> str:

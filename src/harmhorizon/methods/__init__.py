@@ -1,5 +1,6 @@
 """Alignment methods: one registry of objectives over trl trainers, for every environment.
 
+- ``families``: the family of each objective (standard, deep, baseline), without trl;
 - ``registry``: ``OBJECTIVES`` (name → family, trl config and trainer, inputs asked of an environment)
   and ``align(env, method, seed, output_dir, profile)``;
 - ``trainers``: ``RecoveryPenaltyConfig``/``RecoveryPenaltyTrainer`` (an ``SFTTrainer`` plus a penalty

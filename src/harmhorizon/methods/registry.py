@@ -26,9 +26,10 @@ import torch
 from datasets import Dataset
 from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
+from .families import FAMILIES, FAMILY
 from .trainers import COMMON, RecoveryPenaltyConfig, RecoveryPenaltyTrainer, train
 
-FAMILIES = ("standard", "deep", "baseline")
+__all__ = ["FAMILIES", "OBJECTIVES", "Objective", "align", "family_of", "objective_of"]
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,13 @@ def _recovery_config(method):
 
 SFT_DEFAULTS = (("completion_only_loss", True), ("packing", False))
 OBJECTIVES = {
-    "dpo": Objective("dpo", "standard", DPOConfig, DPOTrainer, _dpo_inputs, needs_reference=True),
+    "dpo": Objective("dpo", FAMILY["dpo"], DPOConfig, DPOTrainer, _dpo_inputs, needs_reference=True),
     # On-policy sampling at temperature 1 over the full vocabulary (top_k 0, top_p 1).
-    "rlhf": Objective("rlhf", "standard", GRPOConfig, GRPOTrainer, _rlhf_inputs,
+    "rlhf": Objective("rlhf", FAMILY["rlhf"], GRPOConfig, GRPOTrainer, _rlhf_inputs,
                       config_defaults=(("temperature", 1.0), ("top_p", 1.0), ("top_k", 0), ("log_completions", False))),
-    "sft": Objective("sft", "standard", SFTConfig, SFTTrainer, _sft_inputs, config_defaults=SFT_DEFAULTS),
-    "augment": Objective("augment", "deep", SFTConfig, SFTTrainer, _augment_inputs, config_defaults=SFT_DEFAULTS),
-    "recovery": Objective("recovery", "deep", RecoveryPenaltyConfig, RecoveryPenaltyTrainer, _recovery_inputs,
+    "sft": Objective("sft", FAMILY["sft"], SFTConfig, SFTTrainer, _sft_inputs, config_defaults=SFT_DEFAULTS),
+    "augment": Objective("augment", FAMILY["augment"], SFTConfig, SFTTrainer, _augment_inputs, config_defaults=SFT_DEFAULTS),
+    "recovery": Objective("recovery", FAMILY["recovery"], RecoveryPenaltyConfig, RecoveryPenaltyTrainer, _recovery_inputs,
                           config=_recovery_config, config_defaults=SFT_DEFAULTS),
 }
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..theory.experiments import prefill_attack_curve
-from .latex import booktabs_table, fmt, fmt_sci, number_word
+from .latex import booktabs_table, fmt, fmt_sci, number_word, texttt
 
 
 def prefill_contrasts(prefill: pd.DataFrame, m: int, horizon_k: int) -> dict[str, float]:
@@ -97,7 +97,7 @@ def exact_numbers(identities: dict, horizons: pd.DataFrame, kl: pd.DataFrame, pr
     return numbers
 
 
-def identities_table(identities: dict) -> str:
+def identities_table(identities: dict, rule: str = "table_exact_identities") -> str:
     rows = [
         ("P1", "autograd vs.\\ $\\sum_t \\mathbb{E}[\\mathrm{Cov}(H_t, s_t)]$ (tabular)", identities["gradient_covariance_max_abs_error"]),
         ("P1", "autograd vs.\\ $\\sum_t \\mathbb{E}[h\\, s_t]$ (tabular)", identities["gradient_harm_score_max_abs_error"]),
@@ -113,13 +113,13 @@ def identities_table(identities: dict) -> str:
     return booktabs_table(
         frame,
         caption=r"Exact identities on the default automaton (float64). Errors are maximum absolute deviations; "
-        r"0 is exact. Drawn by rule \texttt{table\_exact\_identities}.",
+        r"0 is exact. Drawn by rule " + texttt(rule) + ".",
         label="tab:exact-identities",
         column_format="llr",
     )
 
 
-def horizons_table(horizons: pd.DataFrame) -> str:
+def horizons_table(horizons: pd.DataFrame, rule: str = "table_exact_horizons") -> str:
     frame = pd.DataFrame(
         {
             "$m$": horizons.m.map(lambda v: f"{v:d}"),
@@ -134,7 +134,7 @@ def horizons_table(horizons: pd.DataFrame) -> str:
         frame,
         caption=rf"The horizon sweep (E3) under $\pi_{{\mathrm{{ref}}}}$: harm rate, total harm information "
         rf"($=\mathrm{{Var}}(h)$ by P3), its mean position and the $\varepsilon$-horizon ($\varepsilon = {eps:g}$). "
-        r"Drawn by rule \texttt{table\_exact\_horizons}.",
+        r"Drawn by rule " + texttt(rule) + ".",
         label="tab:exact-horizons",
         column_format="rrrrr",
     )

@@ -1,0 +1,19 @@
+"""The family of each registered objective, readable without importing trl (the verdicts need only this).
+
+``standard``: the objectives the paper analyses (dpo, rlhf, sft); ``deep``: built to act past the harm
+horizon (recovery, augment); ``baseline``: peer methods to compare with. ``methods.registry`` takes each
+objective's family from here; a test checks that both list the same objectives.
+"""
+
+from __future__ import annotations
+
+FAMILIES = ("standard", "deep", "baseline")
+FAMILY = {"dpo": "standard", "rlhf": "standard", "sft": "standard", "augment": "deep", "recovery": "deep"}
+
+
+def family_of(method: dict) -> str:
+    """The family of a config method's objective, or an error naming the choices."""
+    objective = method.get("objective")
+    if objective not in FAMILY:
+        raise ValueError(f"method objective {objective!r} is not registered; use one of {sorted(FAMILY)}")
+    return FAMILY[objective]
