@@ -86,7 +86,7 @@ def test_a_method_defined_only_in_the_config_runs_in_both_environments(tmp_path)
     validate(filled, SCHEMA)
     folders = {env: tmp_path / "results" / env / paper_model(filled, env) for env in ("synthetic", "real")}
     run_snakemake(*(str(folder.relative_to(tmp_path) / "runs.csv") for folder in folders.values()), "--cores", "2",
-                  "--rerun-triggers", "mtime", "--configfile", str(config_file), workdir=tmp_path)
+                  "--rerun-triggers", "mtime", "--forcerun", "collect", "--configfile", str(config_file), workdir=tmp_path)
     for env, folder in folders.items():
         runs = pd.read_csv(folder / "runs.csv")
         toy_runs = runs[runs.method == "toy"]
