@@ -436,9 +436,9 @@ def main(argv=None) -> int:
     }
     try:
         if not args.no_run:
-            targets = [f"results/{relative}" for relative in committed]
-            if not only:
-                targets.insert(0, "result_data")
+            # The whole run asks for `result_data` (every result the DAG makes, whatever the reference holds, so that
+            # a committed file the DAG no longer makes reads MISSING); --only asks for the folder's committed files.
+            targets = [f"results/{relative}" for relative in committed] if only else ["result_data"]
             result = run_dag(config, scratch, targets, args.cores, repo)
             if result.returncode != 0:
                 print(result.stdout[-3000:], result.stderr[-5000:], sep="\n", file=sys.stderr)
