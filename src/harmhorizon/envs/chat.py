@@ -20,7 +20,7 @@ from ..evaluate.sampling import sample_continuations
 from ..methods.penalties import PhraseRecoveryPenalty
 from ..real.chat import decode, stop_ids
 from ..real.judge import Judge
-from ..real.models import default_device, load_model
+from ..real.models import default_device, load_model, load_tokenizer
 
 
 def parse_ids(samples: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +64,7 @@ class ChatEnvironment:
     @classmethod
     def from_config(cls, model_dir, real: dict, samples_csv=None, device=None):
         """From the ``real`` settings a model run reads (judge, sampling, evaluation, training, phrases)."""
-        tokenizer = _tokenizer(model_dir)
+        tokenizer = load_tokenizer(model_dir)
         samples = parse_ids(pd.read_csv(samples_csv, keep_default_na=False)) if samples_csv is not None else None
         lora = real["training"]["lora"] if real["training"]["finetune"] == "lora" else None
         return cls(str(model_dir), tokenizer, Judge.from_config(real["judge"]), real["sampling"], real["evaluation"],
@@ -335,16 +335,6 @@ class ChatEnvironment:
         """The contract columns, nothing to add without an oracle."""
         return (kl[["method", "seed", "t", "kl", "ci_low", "ci_high", "n"]],
                 prefill[["method", "seed", "k", "prefilled", "recovery_rate", "harm_rate", "n"]])
-
-
-def _tokenizer(model_dir):
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
 
 
 def sample_base(env: ChatEnvironment, model, prompts: pd.DataFrame, seed: int) -> pd.DataFrame:

@@ -186,9 +186,9 @@ def build_random_llama(tokenizer, out_dir, seed: int = 0, **overrides) -> dict:
             "chat_template_origin": "model" if tokenizer.chat_template else "none", "eos_token": tokenizer.eos_token}
 
 
-def load_model(folder, device: str | torch.device = "cpu"):
-    """The imported model (eval mode, float32 on CPU) and its tokenizer, padded on the left for generation."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def load_tokenizer(folder):
+    """The imported model's tokenizer, padded on the left for generation (pad = EOS where it has none)."""
+    from transformers import AutoTokenizer
 
     folder = Path(folder)
     if not (folder / "config.json").is_file():
@@ -197,6 +197,14 @@ def load_model(folder, device: str | torch.device = "cpu"):
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(folder, device: str | torch.device = "cpu"):
+    """The imported model (eval mode, float32 on CPU) and its tokenizer (`load_tokenizer`)."""
+    from transformers import AutoModelForCausalLM
+
+    tokenizer = load_tokenizer(folder)
     dtype = torch.float32 if torch.device(device).type == "cpu" else torch.bfloat16
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(device).eval()
     return model, tokenizer
