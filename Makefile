@@ -60,11 +60,12 @@ clean-venv:
 
 # `make verify`: rerun the DAG in a scratch directory and compare every committed CSV/JSON result with
 # config/verify_tolerances.yaml. Default: the test config against results/reference-test/;
-# `make verify CONFIG=config/config.yaml` checks the paper's results/ (ONLY=exact limits it to a track).
+# `make verify CONFIG=config/config.yaml` checks the paper's results/ (ONLY=exact limits it to a track);
+# CPU=avx2 runs it on the code paths of a CPU without AVX-512 (another machine, on this one).
 VERIFY_CONFIG := $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),config/test.yaml)
 .PHONY: verify bench
 verify: setup
-	$(BIN)/python -m harmhorizon.verify --config $(VERIFY_CONFIG) $(if $(ONLY),--only $(ONLY)) $(if $(filter-out all,$(CORES)),--cores $(CORES))
+	$(BIN)/python -m harmhorizon.verify --config $(VERIFY_CONFIG) $(if $(ONLY),--only $(ONLY)) $(if $(filter-out all,$(CORES)),--cores $(CORES)) $(if $(CPU),--emulate-cpu $(CPU))
 
 # `make bench`: timings side by side in one run on this machine, written to results/bench/*.json.
 bench: setup

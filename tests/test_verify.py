@@ -13,6 +13,8 @@ from harmhorizon.verify import (
     Tolerance,
     Tolerances,
     compare_folders,
+    compare_values,
+    emulation_env,
     failed,
     latex_numbers,
     reference_for,
@@ -31,9 +33,21 @@ def test_tolerance_is_absolute_plus_relative():
 
 
 def test_latex_macro_texts_are_compared_as_numbers():
-    assert latex_numbers(r"3.1\times 10^{-16}") == ("#", [3.1e-16])
-    assert latex_numbers(r"0.42\,[0.40, 0.44]") == (r"#\,[#, #]", [0.42, 0.40, 0.44])
+    shape, values, units = latex_numbers(r"3.1\times 10^{-16}")
+    assert (shape, values) == ("#", [3.1e-16]) and units == pytest.approx([1e-17])
+    assert latex_numbers(r"0.42\,[0.40, 0.44]") == (r"#\,[#, #]", [0.42, 0.40, 0.44], [0.01, 0.01, 0.01])
+    assert latex_numbers("40") == ("#", [40.0], [0.0])
     assert latex_numbers(r"\text{n/a}") is None
+
+
+def test_a_rounded_macro_may_flip_its_last_digit_but_a_count_may_not():
+    """6.16 and 6.17 are two roundings of values a hair apart; 6.18 is not; 3 and 4 are different counts."""
+    strict = Tolerance(abs=1e-9, rel=1e-9)
+    assert compare_values(r"2.41\,[1, 6.16]", r"2.41\,[1, 6.17]", strict)[0]
+    assert not compare_values(r"2.41\,[1, 6.16]", r"2.41\,[1, 6.18]", strict)[0]
+    assert not compare_values("3", "4", strict)[0]
+    assert compare_values(r"1.3\times 10^{-6}", r"1.4\times 10^{-6}", strict)[0]
+    assert not compare_values(r"1.3\times 10^{-6}", r"1.5\times 10^{-6}", strict)[0]
 
 
 def test_the_tolerances_file_states_the_exact_track_at_1e_9():
@@ -180,6 +194,43 @@ def test_a_flipped_verdict_fails_naming_it(seeded):
     lines = summary_lines(table, verdict_agreement(committed, fresh, tolerances))
     assert lines[0] == "verdicts identical: 0 of 1"
     assert "CHANGED synthetic/verdicts.csv: E5: shallow [dpo] confirmed -> refuted" in lines[1]
+
+
+def test_a_single_seed_mean_is_compared_to_the_float_allowance_not_passed_unseen(seeded):
+    """A one-seed row has no interval (NaN ends): its mean gets the file's default tolerance, so a moved
+    value fails instead of passing a comparison with NaN bounds."""
+    committed, fresh, _, _ = seeded
+    one = pd.DataFrame({"method": ["dpo"], "metric": ["kl_share_first"], "mean": [0.17], "ci_low": [float("nan")],
+                        "ci_high": [float("nan")], "n_seeds": [1]})
+    one.to_csv(committed / "synthetic/summary.csv", index=False)
+    one.assign(mean=[0.17 + 1e-6]).to_csv(fresh / "synthetic/summary.csv", index=False)
+    tolerances = Tolerances.load(TOLERANCES)
+    assert not failed(compare_folders(committed, fresh, tolerances))
+    one.assign(mean=[0.32]).to_csv(fresh / "synthetic/summary.csv", index=False)
+    bad = compare_folders(committed, fresh, tolerances).query("verdict != 'ok'")
+    assert list(zip(bad.file, bad.metric)) == [("synthetic/summary.csv", "mean")]
+
+
+def test_discrete_outcomes_must_match_exactly(seeded):
+    """Step counts and set sizes depend on config and seed alone: one step fewer fails, however spread the seeds."""
+    committed, fresh, _, _ = seeded
+    runs = pd.DataFrame({"method": ["dpo"] * 3, "seed": [1, 2, 3], "total_kl": [0.1, 0.5, 0.9],
+                         "train_steps": [30, 30, 30], "train_examples": [2560] * 3})
+    runs.to_csv(committed / "synthetic/runs.csv", index=False)
+    runs.assign(total_kl=[0.12, 0.5, 0.9]).to_csv(fresh / "synthetic/runs.csv", index=False)
+    tolerances = Tolerances.load(TOLERANCES)
+    assert not failed(compare_folders(committed, fresh, tolerances))
+    runs.assign(train_steps=[20, 30, 30]).to_csv(fresh / "synthetic/runs.csv", index=False)
+    bad = compare_folders(committed, fresh, tolerances).query("verdict != 'ok'")
+    assert list(zip(bad.file, bad.metric)) == [("synthetic/runs.csv", "train_steps")]
+
+
+def test_cpu_emulation_sets_the_code_path_of_the_math_libraries():
+    env = emulation_env("avx2")
+    assert env["MKL_ENABLE_INSTRUCTIONS"] == "AVX2" and env["ATEN_CPU_CAPABILITY"] == "avx2"
+    assert "ATEN_CPU_CAPABILITY" not in emulation_env(None) or "ATEN_CPU_CAPABILITY" in __import__("os").environ
+    with pytest.raises(ValueError, match="avx2"):
+        emulation_env("avx1024")
 
 
 def test_an_exact_quotient_is_compared_relative_to_its_conditioning(tmp_path):

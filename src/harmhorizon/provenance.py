@@ -148,7 +148,8 @@ def package_versions(packages=PACKAGES) -> dict:
 
 
 def device() -> dict:
-    """CPU model, core count, and the accelerator torch sees (if torch is installed)."""
+    """CPU model, core count, the vectorised code path torch's kernels took (AVX512, AVX2, ... and the MKL
+    override, if any: ``verify --emulate-cpu`` sets it), and the accelerator torch sees (if torch is installed)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -162,6 +163,8 @@ def device() -> dict:
         import torch
 
         info["torch_threads"] = torch.get_num_threads()
+        info["cpu_code_path"] = torch.backends.cpu.get_cpu_capability()
+        info["mkl_instructions"] = os.environ.get("MKL_ENABLE_INSTRUCTIONS", "native")
         if torch.cuda.is_available():
             info["accelerator"] = torch.cuda.get_device_name(0)
     except ImportError:

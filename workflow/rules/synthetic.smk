@@ -34,9 +34,8 @@ if "synthetic" in config:
             "../scripts/synthetic_base.py"
 
     rule synthetic_pool:
-        """A fixed pool of base-model samples on harmful and benign prompts (judged)."""
-        input:
-            reference=f"{SYN_WORK}/base/final",
+        """A fixed pool of judged reference samples on harmful and benign prompts, drawn from the automaton
+        (seed-only: no model's float rounding decides a training example)."""
         output:
             harmful=f"{SYN_WORK}/pool_harmful.csv",
             benign=f"{SYN_WORK}/pool_benign.csv",
@@ -46,13 +45,11 @@ if "synthetic" in config:
             "results/benchmarks/synthetic_pool_{model}.tsv"
         conda:
             "../../envs/harmhorizon.yaml"
-        threads: TORCH_THREADS
         resources:
             mem_mb=2000,
         params:
-            torch_threads=TORCH_THREADS,
             automaton=config["exact"]["automaton"],
-            environment={"vocabulary": SYN["vocabulary"], "pool": SYN["pool"]},
+            environment={k: SYN[k] for k in ("vocabulary", "pool", "c_benign")},
             seed=config["seed"],
         script:
             "../scripts/synthetic_pool.py"

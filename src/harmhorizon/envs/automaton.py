@@ -3,8 +3,12 @@
 Prompts are one token (a harmful or a benign prompt word); h is the automaton judge under a payload
 threshold m (a method's own ``m`` where it sets one); R = {RECOVER}; the reference model is the
 pretrained base; the oracle is ``harmhorizon.theory`` on the same automaton (docs/theory.md §3).
-Every method's data are drawn from a fixed judged pool of base samples (``pool_harmful``,
-``pool_benign``), so that every method and seed sees the same base trajectories.
+Every method's data, the KL trajectories, the prefill prefixes and the Monte Carlo I_t sequences come from a
+fixed judged pool of reference samples (``pool_harmful``, ``pool_benign``) drawn from the automaton itself
+(``reference_pool``): π_ref of the theory, which the neural base imitates (``fidelity`` measures how
+closely). The pool is a function of the seed alone, so no trained network's float rounding, which differs
+between CPUs, can change a training example, a set size or a step count (docs/architecture.md,
+"Determinism").
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from ..evaluate.sampling import sample_continuations
 from ..methods.data import augmentation_examples, preference_pairs
 from ..methods.penalties import TokenRecoveryPenalty
 from ..synthetic.data import AutomatonJudge, ids_to_text
+from ..synthetic.data import sample_responses as sample_automaton
 from ..synthetic.vocab import END, PAD, Vocabulary
 from ..theory.automaton import Automaton
 
@@ -57,7 +62,7 @@ class AutomatonEnvironment:
 
     automaton: Automaton
     vocab: Vocabulary
-    base_dir: str
+    base_dir: str | None
     evaluation: dict
     harmful: pd.DataFrame | None = None
     benign: pd.DataFrame | None = None
@@ -72,7 +77,8 @@ class AutomatonEnvironment:
     def from_config(cls, automaton_params: dict, synthetic: dict, base_dir, harmful_csv=None, benign_csv=None):
         """From the config sections it reads: ``exact.automaton``, ``synthetic.vocabulary`` (and ``evaluation``)."""
         read = lambda path: pd.read_csv(path) if path is not None else None  # noqa: E731
-        return cls(Automaton(**automaton_params), Vocabulary(**synthetic["vocabulary"]), str(base_dir),
+        return cls(Automaton(**automaton_params), Vocabulary(**synthetic["vocabulary"]),
+                   None if base_dir is None else str(base_dir),
                    synthetic.get("evaluation", {}), read(harmful_csv), read(benign_csv))
 
     # -- the world ------------------------------------------------------------------------------------
@@ -116,6 +122,13 @@ class AutomatonEnvironment:
         """n (prompt, response) samples of ``model`` (≤ T tokens) on harmful or benign prompts."""
         prompts = self.prompts(harmful, n, seed)
         return list(zip(prompts, self.sample(model, prompts, self.T, 1, seed)))
+
+    def reference_pool(self, harmful: bool, n: int, seed, c_benign: float) -> list[tuple]:
+        """n (prompt, response) samples of the automaton's π_ref (numpy, float64; the seed alone decides them).
+
+        ``seed`` is anything ``numpy.random.default_rng`` takes (an int or a list of ints naming a stream)."""
+        prompts, responses = sample_automaton(self.automaton, self.vocab, n, harmful, np.random.default_rng(seed), c_benign)
+        return [([int(p)], [int(x) for x in r]) for p, r in zip(prompts, responses)]
 
     def pool_frame(self, pool, harmful: bool) -> pd.DataFrame:
         """A judged pool of (prompt, response) samples as words (the files every method's data come from)."""
@@ -263,12 +276,12 @@ class AutomatonEnvironment:
         return self.sample_responses(model, harmful, self.evaluation["n_samples"], seed)
 
     def kl_sequences(self) -> tuple[list, list]:
-        """Fixed base trajectories for KL: the first n of each pool (harmful, benign)."""
+        """Fixed reference trajectories for KL: the first n of each pool (harmful, benign)."""
         n = self.evaluation["n_kl_sequences"]
         return frame_sequences(self.harmful.head(n), self.vocab), frame_sequences(self.benign.head(n), self.vocab)
 
     def prefill_sets(self) -> dict:
-        """prefixes[k] (COMPLY + k tokens of harmful base responses), each continued to T response tokens."""
+        """prefixes[k] (COMPLY + k tokens of harmful reference responses), each continued to T response tokens."""
         evaluation = self.evaluation
         bad = frame_sequences(self.harmful[self.harmful.h > 0].head(evaluation["n_prefill_prefixes"] * 4), self.vocab)
         prefixes = prefill_prefixes(bad, evaluation["prefill_ks"], self.T)
@@ -331,7 +344,7 @@ def fidelity(model, env: AutomatonEnvironment, harmful_pool, min_count: int = 30
     """Next-token class probabilities of ``model`` against the exact automaton.
 
     TV at the prompt position (COMPLY vs REFUSE, exact c) and at every alive state (t, j) with at
-    least ``min_count`` prefixes among the harmful base samples (exact row (q, f, r, e)).
+    least ``min_count`` prefixes among the harmful reference samples (exact row (q, f, r, e)).
     """
     from ..evaluate.kl import next_token_probs
     from ..synthetic.model import class_probabilities

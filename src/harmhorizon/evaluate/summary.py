@@ -9,6 +9,8 @@ exists, Monte Carlo otherwise):
 - ``kl_past_horizon`` = Σ_{t>t_ε} KL_t / Σ_t KL_t (NaN when no measured position lies past t_ε);
 - ``kl_share_first`` = Σ_{t≤n} KL_t / Σ_t KL_t for the first ``first_tokens`` positions;
 - ``kl_mean_position`` = Σ_t t KL_t / Σ_t KL_t;
+- the three KL shapes are NaN (undetermined) when Σ_t KL_t < ``KL_RESOLUTION``: a profile that small is
+  float32 rounding, and its shape changes with the CPU (docs/architecture.md, "Determinism");
 - ``grad_past_horizon`` = Σ_{t>t_ε} g_t² / Σ_t g_t², g_t² summed over the recorded steps;
 - ``recovery_gain_past_horizon``: mean over prefill depths whose prefilled response reaches t_ε of
   (recovery rate − the base's at the same depth and seed); ``alignment_depth``: the deepest depth k at
@@ -34,6 +36,10 @@ METRIC_RANGES = {
     "total_kl": (0.0, np.inf), "benign_kl": (0.0, np.inf), "kl_mean_position": (1.0, np.inf),
     "alignment_depth": (-1.0, np.inf),
 }
+# The float32 resolution of a per-response KL sum, in nats: log-probabilities from float32 logits of
+# magnitude up to ~20 carry an error of about 20 x 6e-8 ~ 1e-6 nats per position, so a sum over up to
+# 64 positions is resolved to about 1e-4. A model that moved less than this has no KL profile to shape.
+KL_RESOLUTION = 1.0e-4
 EVALUATION_METRICS = ("harm_rate", "refusal_rate", "benign_refusal_rate", "benign_recovery_rate", "benign_kl", "total_kl")
 
 
@@ -44,10 +50,11 @@ def metric_range(metric: str) -> tuple[float, float]:
     return (-np.inf, np.inf)
 
 
-def share_past(values: pd.Series, positions: pd.Series, horizon: float) -> float:
-    """Σ_{t>t_ε} v_t / Σ_t v_t; NaN when the total is 0, t_ε is undefined or no position lies past it."""
+def share_past(values: pd.Series, positions: pd.Series, horizon: float, resolution: float = 0.0) -> float:
+    """Σ_{t>t_ε} v_t / Σ_t v_t; NaN when the total is not above ``resolution``, t_ε is undefined or no
+    position lies past it."""
     total = values.sum()
-    if not total > 0 or not np.isfinite(horizon) or not (positions > horizon).any():
+    if not total > resolution or not np.isfinite(horizon) or not (positions > horizon).any():
         return np.nan
     return values[positions > horizon].sum() / total
 
@@ -57,9 +64,10 @@ def run_metrics(kl: pd.DataFrame, prefill: pd.DataFrame, base_prefill: pd.DataFr
     """The per-run metrics of the module docstring, as one flat dict."""
     row = {name: metrics[name] for name in EVALUATION_METRICS if name in metrics}
     total = kl.kl.sum()
-    row["kl_past_horizon"] = share_past(kl.kl, kl.t, horizon)
-    row["kl_share_first"] = kl.kl[kl.t <= first_tokens].sum() / total if total > 0 else np.nan
-    row["kl_mean_position"] = (kl.t * kl.kl).sum() / total if total > 0 else np.nan
+    resolved = total > KL_RESOLUTION
+    row["kl_past_horizon"] = share_past(kl.kl, kl.t, horizon, KL_RESOLUTION)
+    row["kl_share_first"] = kl.kl[kl.t <= first_tokens].sum() / total if resolved else np.nan
+    row["kl_mean_position"] = (kl.t * kl.kl).sum() / total if resolved else np.nan
     if len(grad):
         g2 = grad.assign(g2=grad.grad_norm**2).groupby("t").g2.sum()
         row["grad_past_horizon"] = share_past(g2, pd.Series(g2.index, index=g2.index), horizon)
