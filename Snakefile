@@ -56,6 +56,7 @@ localrules:
     figure_prefill_exact,
     figure_recovery_bound,
     table_exact_identities,
+    table_exact_paper_results,
     table_exact_horizons,
     synthetic_figures,
     synthetic_numbers,

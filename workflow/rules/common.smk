@@ -158,7 +158,7 @@ PAPER_FIGURES = {
     "real": ["real_kl_profile", "real_prefill", "real_grad_profile"],
 }
 PAPER_TABLES = {
-    "exact": ["identities", "horizons"],
+    "exact": ["identities", "horizons", "paper_results"],
     "synthetic": ["summary", "verdicts"],
     "real": ["summary", "verdicts"],
     "reproducibility": ["wall_time", "performance"],

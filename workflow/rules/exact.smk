@@ -77,3 +77,30 @@ rule exact_prefill:
         prefill=config["exact"]["prefill"],
     script:
         "../scripts/exact_prefill.py"
+
+
+rule exact_paper_results:
+    """Young's numbered results one by one (E8, E4 as written): the prefix-tree identities, the deep
+    objective's exact optimum, the shortest prefill attacks and the ledger, judged by config/predictions.yaml.
+    """
+    input:
+        identities="results/exact/identities.json",
+        kl_profile="results/exact/kl_profile.csv",
+        predictions=str(REPO / "config/predictions.yaml"),
+    output:
+        ledger="results/exact/paper_results.csv",
+        deep="results/exact/deep_objective.csv",
+        attacks="results/exact/attack_length.csv",
+        bounds="results/exact/gradient_bound.csv",
+    log:
+        "logs/exact/paper_results.log",
+    benchmark:
+        "results/benchmarks/exact_paper_results.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        automaton=config["exact"]["automaton"],
+        deep=config["exact"]["deep"],
+        seed=config["seed"],
+    script:
+        "../scripts/exact_paper_results.py"

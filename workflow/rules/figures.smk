@@ -140,6 +140,26 @@ rule table_exact_identities:
         "../scripts/table_exact_identities.py"
 
 
+rule table_exact_paper_results:
+    """The ledger of Young's numbered results, by result (E8, E4)."""
+    input:
+        "results/exact/paper_results.csv",
+    output:
+        report(
+            "results/tables/exact/paper_results.tex",
+            caption="../report/table_paper_results.rst",
+            category="Exact track",
+        ),
+    log:
+        "logs/tables/exact_paper_results.log",
+    benchmark:
+        "results/benchmarks/table_exact_paper_results.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/table_exact_paper_results.py"
+
+
 rule table_exact_horizons:
     """The horizon-sweep table (E3)."""
     input:
@@ -168,6 +188,7 @@ rule exact_numbers:
         kl="results/exact/kl_profile.csv",
         prefill="results/exact/prefill.csv",
         bound="results/exact/recovery_bound.csv",
+        ledger="results/exact/paper_results.csv",
     output:
         "results/exact/numbers.json",
     log:
@@ -180,5 +201,6 @@ rule exact_numbers:
         epsilon=config["exact"]["epsilon"],
         beta=config["exact"]["prefill"]["figure"]["beta"],
         mu=config["exact"]["prefill"]["figure"]["mu"],
+        deep=config["exact"]["deep"],
     script:
         "../scripts/exact_numbers.py"

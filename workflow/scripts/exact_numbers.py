@@ -5,7 +5,7 @@ import json
 import pandas as pd
 
 from harmhorizon.io import setup_logging
-from harmhorizon.report.exact import exact_numbers
+from harmhorizon.report.exact import exact_numbers, ledger_numbers
 from harmhorizon.report.latex import write_numbers
 
 log = setup_logging(snakemake.log[0])
@@ -19,5 +19,6 @@ numbers = exact_numbers(
     figure_beta=snakemake.params.beta,
     figure_mu=snakemake.params.mu,
 )
+numbers.update(ledger_numbers(pd.read_csv(snakemake.input.ledger), snakemake.params.deep))
 log.info("%d numbers", len(numbers))
 write_numbers(numbers, snakemake.output[0])

@@ -138,3 +138,100 @@ def horizons_table(horizons: pd.DataFrame, rule: str = "table_exact_horizons") -
         label="tab:exact-horizons",
         column_format="rrrrr",
     )
+
+
+# What each of Young's results states, in the project's words (docs/theory.md cites each by number).
+STATEMENTS = {
+    "Prop 4": r"innovations $\Delta_t$ are orthogonal",
+    "Prop 6": r"$I_t$ is the drop in conditional variance",
+    "Cor 7": r"$\sum_t I_t = \mathrm{Var}(\mathrm{Harm})$",
+    "Thm 8": r"$\nabla\mathbb{E}[\mathrm{Harm}] = \sum_t \mathbb{E}\,\mathrm{Cov}(h_t, s_t)$",
+    "Thm 9": r"horizon $k$: $I_t = 0$ for all $t > k$",
+    "Thm 10": r"zero gradient past $k$",
+    "Lemma 12": r"$\|C_t\|^2 \le \mathrm{Var}(h_t)\,\mathrm{tr}F_t$ per prefix",
+    "Thm 13": r"$\|G_t\|^2 \le \mathbb{E}[\mathrm{Var}\,\mathrm{tr}F_t] \le \bar F I_t$",
+    "Thm 14": r"$D_t = \tfrac{\lambda^2}{2} G_t^\top \bar F_t^{-1} G_t + O(\lambda^3)$",
+    "Thm 19": r"deep $D_t \propto \gamma^{2(t-1)}$ past $k$",
+    "Thm 20": r"past $k$: log-odds $+\mu\gamma^{t-1}$, KL of eq.~49",
+    "Remark 9": r"the shift is $\mu\gamma^{t-1} q/p_\theta$",
+    "Thm 22": r"recovery $\ge \varepsilon^*$, KL $\le$ eq.~51",
+    "Cor 23": r"shortest successful prefill $t_{\mathrm{attack}}(\delta)$",
+    "Remark 10": r"$\varepsilon^* \ge \tfrac12$ needs $\mu\gamma^{T-1} \ge L$",
+}
+
+
+def paper_results_summary(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Per (result, quantity), in the paper's order: environments, instances judged, instances that hold, and the
+    largest |measured − predicted| among them."""
+    order = {name: i for i, name in enumerate(STATEMENTS)}
+    rows = []
+    for (result, quantity), part in ledger.groupby(["result", "quantity"], sort=False):
+        judged = part[part.holds.notna()]
+        holds = judged.holds.astype(str).str.lower().eq("true")
+        rows.append({"result": result, "quantity": quantity, "order": order.get(result, len(order)),
+                     "environments": ", ".join(sorted(set(part.environment))), "instances": len(judged),
+                     "hold": int(holds.sum()), "worst": judged.abs_err.max() if len(judged) else np.nan})
+    return pd.DataFrame(rows).sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
+
+
+def paper_results_table(ledger: pd.DataFrame, rule: str = "table_exact_paper_results") -> str:
+    """The ledger by result and quantity: what the result states, the quantity compared, where, how many
+    instances hold and the largest error (a quantity the paper states only as an order is reported, not judged)."""
+    summary = paper_results_summary(ledger)
+
+    def worst(value):
+        return "$\\infty$" if np.isinf(value) else (f"${fmt_sci(value)}$" if np.isfinite(value) else "--")
+
+    first = ~summary.result.duplicated()
+    frame = pd.DataFrame({
+        "Result": [r.replace("Thm ", "Thm.~").replace("Prop ", "Prop.~").replace("Cor ", "Cor.~") if f else ""
+                   for r, f in zip(summary.result, first)],
+        "States": [STATEMENTS.get(r, "") if f else "" for r, f in zip(summary.result, first)],
+        "Quantity compared": summary.quantity.map(latex_quantity),
+        "Where": summary.environments,
+        "Holds": [f"{h} of {n}" if n else "not judged" for h, n in zip(summary.hold, summary.instances)],
+        "Worst $|\\mathrm{err}|$": summary.worst.map(worst),
+    })  # fmt: skip
+    return booktabs_table(
+        frame,
+        caption=r"Young's numbered results tested one by one on the exact automaton (float64, the prefix tree of "
+        r"its class-level responses; \emph{sharp}: harm counted at positions $\le K$, so the paper's horizon is $K$). "
+        r"Instances that hold under the rules of \texttt{config/predictions.yaml}, registered before the results, and "
+        r"the largest $|$measured $-$ predicted$|$ (for an inequality, its slack). Every instance is a row of "
+        r"\texttt{results/exact/paper\_results.csv}. Drawn by rule " + texttt(rule) + ".",
+        label="tab:exact-paper-results",
+        column_format="p{1.2cm}p{3.2cm}p{5.2cm}lrr",
+    )
+
+
+def latex_quantity(text: str) -> str:
+    """A ledger quantity as LaTeX (``theory.ledger.QUANTITIES``)."""
+    from ..theory.ledger import QUANTITIES
+
+    return QUANTITIES[text]
+
+
+def ledger_numbers(ledger: pd.DataFrame, deep: dict) -> dict[str, str]:
+    """The macros of the paper's subsection on Young's results (its counts, and the worst cases of Thm 20,
+    Remark 9 and Cor 23), from the ledger and the config's ``exact.deep``."""
+    judged = ledger[ledger.holds.notna()]
+    holds = judged.holds.astype(str).str.lower().eq("true")
+    shift = "recovery log-odds shift past k (worst Q-prefix)"
+    thm20 = ledger[(ledger.result == "Thm 20") & (ledger.quantity == shift)]
+    worst = thm20.loc[thm20.abs_err.idxmax()] if len(thm20) else None
+    remark9 = ledger[ledger.result == "Remark 9"]
+    last = remark9[remark9.quantity.str.startswith("shift at t = T")]
+    cor23 = judged[judged.result == "Cor 23"]
+    saturation = ledger[ledger.quantity.str.startswith("share of Q-prefixes")]
+    missing = r"\text{n/a}"
+    return {
+        "DeepT": fmt(deep["T"]), "DeepK": fmt(deep["K"]),
+        "LedgerResults": fmt(ledger.result.nunique()), "LedgerInstances": fmt(len(judged)), "LedgerHold": fmt(int(holds.sum())),
+        "ThmTwentyWorstPredicted": fmt(worst.predicted, 2) if worst is not None else missing,
+        "ThmTwentyWorstMeasured": fmt(worst.measured, 2) if worst is not None else missing,
+        "SaturatedShareMax": fmt(100 * saturation.measured.max(), 3) + r"\%" if len(saturation) else missing,
+        "RemarkNineLastErr": fmt_sci(last.abs_err.max()) if len(last) else missing,
+        "RemarkNineCoupling": fmt(remark9[remark9.quantity == shift].abs_err.max(), 2) if len(remark9) else missing,
+        "CorTwentyThreeHold": fmt(int(cor23.holds.astype(str).str.lower().eq("true").sum())),
+        "CorTwentyThreeN": fmt(len(cor23)),
+    }  # fmt: skip

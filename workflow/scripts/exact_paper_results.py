@@ -1,0 +1,35 @@
+"""Rule exact_paper_results: the ledger of Young's numbered results, the deep objective on the prefix tree,
+the shortest prefill attacks and the gradient bounds (docs/experiments.md E8, E4)."""
+
+import json
+
+import pandas as pd
+import yaml
+
+from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.theory.automaton import Automaton
+from harmhorizon.theory.deep import attack_rows, deep_objective_rows, solve_grid
+from harmhorizon.theory.ledger import ledger
+
+log = setup_logging(snakemake.log[0])
+automaton, settings = Automaton(**snakemake.params.automaton), snakemake.params.deep
+if not settings["K"] < settings["T"]:
+    raise ValueError(f"exact.deep.K = {settings['K']} must be < exact.deep.T = {settings['T']} (positions past the horizon)")
+with open(snakemake.input.predictions) as handle:
+    rules = yaml.safe_load(handle)["paper_results"]
+solves = list(solve_grid(automaton, settings))
+deep = pd.concat([deep_objective_rows(*solve, rules["saturated_recovery"]) for solve in solves], ignore_index=True)
+attacks = pd.DataFrame([row for e, lam, mu, g, tree, _, table in solves
+                        for row in attack_rows(e, lam, mu, g, tree, table, settings["deltas"])])
+with open(snakemake.input.identities) as handle:
+    identities = json.load(handle)
+table, bounds = ledger(automaton, settings, rules, identities, pd.read_csv(snakemake.input.kl_profile), solves, attacks,
+                       snakemake.params.seed)
+judged = table[table.holds.notna()]
+for result, part in judged.groupby("result", sort=False):
+    log.info("%-10s holds in %d of %d instances (worst abs err %.3g)", result, int(part.holds.astype(bool).sum()),
+             len(part), part.abs_err.max())
+write_csv(table, snakemake.output.ledger)
+write_csv(deep, snakemake.output.deep)
+write_csv(attacks, snakemake.output.attacks)
+write_csv(bounds, snakemake.output.bounds)
