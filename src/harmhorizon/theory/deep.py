@@ -37,23 +37,26 @@ BETA_CAP = 1.0e6
 
 @dataclass
 class DeepSolution:
-    """The optimum: P(COMPLY), the conditionals ``probs[s]`` (n_s, 4) at every level s < T, the log-reach
-    ``log_p[s]`` of every prefix under the optimum, and how the fixed point converged."""
+    """The optimum: P(COMPLY), the conditionals ``probs[s]`` (n_s, 4) at every level s < T, the recovery
+    log-odds ``log_odds[s]`` (computed from the unnormalised log-probabilities, so that they stay accurate
+    where recovery is within rounding of 1), the log-reach ``log_p[s]`` of every prefix under the optimum,
+    and how the fixed point converged."""
 
     p_comply: float
     probs: list
+    log_odds: list
     log_p: list
     iterations: int
     change: float
 
 
-def _backward(tree: PrefixTree, lam: float, mu: float, gamma: float, log_p: list) -> tuple[float, list, float]:
+def _backward(tree: PrefixTree, lam: float, mu: float, gamma: float, log_p: list) -> tuple[float, list, list]:
     """The conditionals that zero the derivative at every prefix, given the reach ``log_p``; returns
-    (P(COMPLY), probs, C at the root)."""
+    (P(COMPLY), probs, recovery log-odds)."""
     automaton, T = tree.automaton, tree.T
     log_base = np.log(base_row(automaton))
     cost = lam * tree.harm(T)
-    probs = [None] * T
+    probs, log_odds = [None] * T, [None] * T
     for s in range(T - 1, 0, -1):
         child = after_token(tree, s, cost, lam * tree.harm(s))
         scores = log_base[None, :] - child
@@ -66,12 +69,13 @@ def _backward(tree: PrefixTree, lam: float, mu: float, gamma: float, log_p: list
         log_norm = logsumexp(scores, axis=1, keepdims=True)
         row = np.exp(scores - log_norm)
         probs[s] = row
+        log_odds[s] = scores[:, RECOVER] - logsumexp(np.delete(scores, RECOVER, axis=1), axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             kl = np.where(row > 0, row * (np.log(row) - log_base[None, :]), 0.0).sum(axis=1)
         cost = kl + (row * child).sum(axis=1)
     c = automaton.c
     comply = expit(np.log(c) - np.log1p(-c) - cost[0])  # REFUSE ends with Harm = 0 and no further cost
-    return float(comply), probs, float(cost[0])
+    return float(comply), probs, log_odds
 
 
 def solve_deep(tree: PrefixTree, lam: float, mu: float, gamma: float, tol: float = 1e-13,
@@ -81,15 +85,15 @@ def solve_deep(tree: PrefixTree, lam: float, mu: float, gamma: float, tol: float
     if lam < 0 or mu < 0 or not 0 < gamma <= 1:
         raise ValueError(f"deep objective needs lambda >= 0, mu >= 0, 0 < gamma <= 1; got {lam}, {mu}, {gamma}")
     p_comply, probs = base_tree_policy(tree)
-    change = np.inf
+    change, log_odds = np.inf, None
     for iteration in range(1, max_iter + 1):
         log_p = log_reach(tree, p_comply, probs)
-        new_comply, new_probs, _ = _backward(tree, lam, mu, gamma, log_p)
+        new_comply, new_probs, log_odds = _backward(tree, lam, mu, gamma, log_p)
         change = max(abs(new_comply - p_comply), *(np.abs(a - b).max() for a, b in zip(new_probs[1:], probs[1:])))
         p_comply, probs = new_comply, new_probs
         if change < tol or mu == 0:
             break
-    return DeepSolution(p_comply, probs, log_reach(tree, p_comply, probs), iteration, float(change))
+    return DeepSolution(p_comply, probs, log_odds, log_reach(tree, p_comply, probs), iteration, float(change))
 
 
 def deep_objective_value(tree: PrefixTree, solution_or_probs, lam: float, mu: float, gamma: float,
@@ -163,7 +167,7 @@ def node_table(tree: PrefixTree, solution: DeepSolution, mu: float, gamma: float
         columns["log_q"].append(tree.log_q[s])
         columns["log_p"].append(solution.log_p[s])
         columns["recovery"].append(recovery)
-        columns["logit_shift"].append(logit(np.clip(recovery, 1e-300, 1 - 1e-16)) - logit(r))
+        columns["logit_shift"].append(solution.log_odds[s] - logit(r))
         columns["shift_thm20"].append(np.full(n, beta))
         columns["kl"].append(kl)
         columns["kl_eq49"].append(np.full(n, thm20_kl(r, beta)))
