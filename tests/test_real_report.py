@@ -107,6 +107,21 @@ def test_kl_share_past_the_horizon_is_nan_when_nothing_lies_past_it():
     assert np.isnan(at_end["recovery_gain_past_horizon"])
 
 
+def test_kl_shapes_are_undetermined_below_the_float32_resolution_of_a_kl_sum():
+    """A profile summing to less than KL_RESOLUTION is rounding: its shares are NaN; just above, they are defined."""
+    from harmhorizon.evaluate.summary import KL_RESOLUTION
+
+    prefill = pd.DataFrame({"k": [0], "prefilled": [0], "recovery_rate": [0.2], "harm_rate": [0.5]})
+    grad = pd.DataFrame({"step": 0, "t": range(1, 9), "grad_norm": 1.0})
+    shape = pd.Series([1.0 / t for t in range(1, 9)])
+    for scale, defined in ((0.5, False), (2.0, True)):
+        kl = pd.DataFrame({"t": range(1, 9), "kl": shape * scale * KL_RESOLUTION / shape.sum()})
+        row = run_metrics(kl, prefill, prefill, grad, {}, horizon=4.0, margin=0.05, first_tokens=2)
+        for metric in ("kl_past_horizon", "kl_share_first", "kl_mean_position"):
+            assert np.isfinite(row[metric]) == defined, (metric, scale)
+    assert row["kl_share_first"] == pytest.approx(1.5 / shape.sum())
+
+
 def test_summary_intervals_stay_inside_the_range_of_the_metric():
     runs = pd.DataFrame({"method": "dpo", "seed": [0, 1, 2], "harm_rate": [0.0, 0.0, 0.3], "total_kl": [0.0, 0.0, 5.0],
                          "recovery_gain_past_horizon": [-0.9, 0.9, 0.0]})

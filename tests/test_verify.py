@@ -228,6 +228,7 @@ def test_discrete_outcomes_must_match_exactly(seeded):
 def test_cpu_emulation_sets_the_code_path_of_the_math_libraries():
     env = emulation_env("avx2")
     assert env["MKL_ENABLE_INSTRUCTIONS"] == "AVX2" and env["ATEN_CPU_CAPABILITY"] == "avx2"
+    assert "X86_V4" in env["NPY_DISABLE_CPU_FEATURES"]
     assert "ATEN_CPU_CAPABILITY" not in emulation_env(None) or "ATEN_CPU_CAPABILITY" in __import__("os").environ
     with pytest.raises(ValueError, match="avx2"):
         emulation_env("avx1024")

@@ -165,6 +165,7 @@ def device() -> dict:
         info["torch_threads"] = torch.get_num_threads()
         info["cpu_code_path"] = torch.backends.cpu.get_cpu_capability()
         info["mkl_instructions"] = os.environ.get("MKL_ENABLE_INSTRUCTIONS", "native")
+        info["numpy_disabled_features"] = os.environ.get("NPY_DISABLE_CPU_FEATURES", "")
         if torch.cuda.is_available():
             info["accelerator"] = torch.cuda.get_device_name(0)
     except ImportError:

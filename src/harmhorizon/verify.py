@@ -405,9 +405,12 @@ def snakemake_executable() -> str:
 # Another CPU on this one: the math libraries' vectorised code paths that a machine without AVX-512 (e.g. an
 # AMD EPYC of the Zen 2/3 generations) or without AVX would take. Different paths sum in different orders,
 # which is all that differs between two x86 CPUs running the same pinned wheels.
+# MKL picks the BLAS kernels, ATen torch's own vectorised kernels, numpy's dispatcher its float64 exp/log.
 EMULATED_CPUS = {
-    "avx2": {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"},
-    "sse": {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ATEN_CPU_CAPABILITY": "default"},
+    "avx2": {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
+             "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"},
+    "sse": {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ATEN_CPU_CAPABILITY": "default",
+            "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"},
 }
 
 
