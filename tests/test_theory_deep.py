@@ -157,3 +157,21 @@ def test_the_ledger_is_judged_by_the_registered_rules():
     # A rule registered at −1 fails every identity: the verdicts come from the file, not from the code.
     strict, _ = _ledger({**rules, "exact_tolerance": -1.0})
     assert not strict[strict.result == "Cor 7"].holds.astype(bool).any()
+
+
+def test_shared_parameters_follow_eq_58_at_small_lambda_and_leak_past_the_horizon():
+    """Appendix A on a small sharp tree: the exact optimum's D_t matches eq. 58 to first order, a bias-only
+    policy moves recovery equally at every position, and the tabular control leaves every late prefix alone."""
+    from harmhorizon.theory.shared import shared_parameter_table
+
+    tree = PrefixTree.build(Automaton(T=7), K=4)
+    table = shared_parameter_table(tree, [0.01], ["bias", "count"])
+    shared = table[(table.policy != "tabular") & (table.kl_eq58 > 0)]
+    assert ((shared.kl_t / shared.kl_eq58 - 1).abs() < 0.02).all()
+    bias = table[table.policy == "bias"]
+    shifts = bias.delta_logodds.dropna()
+    assert len(shifts) == tree.T - 1 and shifts.std() < 1e-12 and shifts.iloc[0] > 0
+    late = table[table.past_horizon]
+    tabular = late[late.policy == "tabular"]
+    assert tabular.kl_t.abs().max() < 1e-15 and tabular.delta_logodds.abs().max() < 1e-12
+    assert late[late.policy == "bias"].kl_t.min() > 0

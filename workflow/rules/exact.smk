@@ -92,6 +92,7 @@ rule exact_paper_results:
         deep="results/exact/deep_objective.csv",
         attacks="results/exact/attack_length.csv",
         bounds="results/exact/gradient_bound.csv",
+        shared="results/exact/shared_parameters.csv",
     log:
         "logs/exact/paper_results.log",
     benchmark:

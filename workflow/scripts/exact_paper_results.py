@@ -8,8 +8,9 @@ import yaml
 
 from harmhorizon.io import setup_logging, write_csv
 from harmhorizon.theory.automaton import Automaton
-from harmhorizon.theory.deep import attack_rows, deep_objective_rows, solve_grid
+from harmhorizon.theory.deep import attack_rows, deep_objective_rows, environment_tree, solve_grid
 from harmhorizon.theory.ledger import ledger
+from harmhorizon.theory.shared import shared_parameter_table
 
 log = setup_logging(snakemake.log[0])
 automaton, settings = Automaton(**snakemake.params.automaton), snakemake.params.deep
@@ -23,8 +24,10 @@ attacks = pd.DataFrame([row for e, lam, mu, g, tree, _, table in solves
                         for row in attack_rows(e, lam, mu, g, tree, table, settings["deltas"])])
 with open(snakemake.input.identities) as handle:
     identities = json.load(handle)
+shared = shared_parameter_table(environment_tree(automaton, "sharp", settings["T"], settings["K"]),
+                                settings["shared"]["lambdas"], settings["shared"]["policies"])
 table, bounds = ledger(automaton, settings, rules, identities, pd.read_csv(snakemake.input.kl_profile), solves, attacks,
-                       snakemake.params.seed)
+                       snakemake.params.seed, shared)
 judged = table[table.holds.notna()]
 for result, part in judged.groupby("result", sort=False):
     log.info("%-10s holds in %d of %d instances (worst abs err %.3g)", result, int(part.holds.astype(bool).sum()),
@@ -33,3 +36,4 @@ write_csv(table, snakemake.output.ledger)
 write_csv(deep, snakemake.output.deep)
 write_csv(attacks, snakemake.output.attacks)
 write_csv(bounds, snakemake.output.bounds)
+write_csv(shared, snakemake.output.shared)

@@ -157,6 +157,8 @@ STATEMENTS = {
     "Thm 22": r"recovery $\ge \varepsilon^*$, KL $\le$ eq.~51",
     "Cor 23": r"shortest successful prefill $t_{\mathrm{attack}}(\delta)$",
     "Remark 10": r"$\varepsilon^* \ge \tfrac12$ needs $\mu\gamma^{T-1} \ge L$",
+    "Prop 25": r"shared parameters: $\Delta\theta = -\lambda \bar F_{\mathrm{tot}}^{-1}\sum_s G_s$, $D_t$ of eq.~58",
+    "App A": r"shared parameters: $D_t > 0$ past $k$ but recovery at harmful prefixes $\approx$ base",
 }
 
 
