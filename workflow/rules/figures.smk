@@ -189,6 +189,7 @@ rule exact_numbers:
         prefill="results/exact/prefill.csv",
         bound="results/exact/recovery_bound.csv",
         ledger="results/exact/paper_results.csv",
+        predictions=str(REPO / "config/predictions.yaml"),
     output:
         "results/exact/numbers.json",
     log:
