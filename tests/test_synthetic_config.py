@@ -27,7 +27,11 @@ def test_plan_lists_every_run(paper):
     syn = paper["synthetic"]
     assert ("dpo", 1) in runs(syn, "dpo") and all(syn["methods"][name]["objective"] == "dpo" for name, _ in runs(syn, "dpo"))
     assert {name for name, _ in runs(syn, "recovery")} == {"recovery", "recovery_gamma", "recovery_log"}
-    assert seeds_of(syn, "dpo_lr_high") == [1] and seeds_of(syn, "base") == syn["seeds"]
+    assert seeds_of(syn, "base") == syn["seeds"]
+    # A method's own `seeds` overrides the track's (every paper method runs them all).
+    assert all(seeds_of(syn, name) == syn["seeds"] for name in syn["methods"])
+    override = {**syn, "methods": {**syn["methods"], "dpo_lr_high": {**syn["methods"]["dpo_lr_high"], "seeds": [1]}}}
+    assert seeds_of(override, "dpo_lr_high") == [1] and [seed for name, seed in runs(override, "dpo") if name == "dpo_lr_high"] == [1]
     assert runs(syn, include_base=True)[: len(syn["seeds"])] == [("base", seed) for seed in syn["seeds"]]
     assert paper_model(paper, "synthetic") == "gpt2-2x64" and paper_model(paper, "real") == "smollm2-135m"
 

@@ -274,3 +274,17 @@ def test_verify_passes_on_the_test_run_and_fails_on_a_perturbed_reference(tmp_pa
     result = subprocess.run(command + ["--reference", str(perturbed)], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 1
     assert "exact/kl_profile.csv" in result.stdout and "FAIL" in result.stdout
+
+
+def test_a_text_column_with_missing_values_agrees_with_itself(tmp_path):
+    """A column of True/False with empty cells (an unjudged ledger row) compares equal to its copy, and a flip fails."""
+    committed, fresh = tmp_path / "committed", tmp_path / "fresh"
+    ledger = pd.DataFrame({"result": ["Thm 20", "Thm 19"], "measured": [0.9, 0.1], "holds": [False, None]})
+    for root in (committed, fresh):
+        (root / "exact").mkdir(parents=True)
+        ledger.to_csv(root / "exact/paper_results.csv", index=False)
+    tolerances = Tolerances.load(TOLERANCES)
+    assert not failed(compare_folders(committed, fresh, tolerances))
+    ledger.assign(holds=[True, None]).to_csv(fresh / "exact/paper_results.csv", index=False)
+    bad = compare_folders(committed, fresh, tolerances).query("verdict != 'ok'")
+    assert list(bad.metric) == ["holds"]

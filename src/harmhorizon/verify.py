@@ -289,7 +289,8 @@ def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tole
             rows.append(row(name, column, a.iloc[worst], b.iloc[worst], tolerance.describe(),
                             "FAIL" if bad.any() else "ok", note))  # fmt: skip
         else:
-            different = (a.astype(str) != b.astype(str)).to_numpy()
+            # Missing on both sides is agreement (pandas keeps NaN through astype(str), and NaN != NaN).
+            different = ((a.astype(str) != b.astype(str)) & ~(a.isna() & b.isna())).to_numpy()
             worst = int(different.argmax())
             rows.append(row(name, column, a.iloc[worst], b.iloc[worst], "equal", "FAIL" if different.any() else "ok",
                             f"{int(different.sum())} of {len(a)} rows differ" if different.any() else ""))  # fmt: skip
