@@ -288,3 +288,14 @@ def test_a_text_column_with_missing_values_agrees_with_itself(tmp_path):
     ledger.assign(holds=[True, None]).to_csv(fresh / "exact/paper_results.csv", index=False)
     bad = compare_folders(committed, fresh, tolerances).query("verdict != 'ok'")
     assert list(bad.metric) == ["holds"]
+
+
+def test_a_printed_mean_and_interval_follows_the_summary_rule():
+    """Macros that print a summary row (mean [low, high]) move like the row: the mean inside the committed
+    interval, the ends within two half-widths; a mean outside it fails."""
+    rule = Tolerance(abs=1e-4, rel=1e-3, macro_interval=True)
+    assert compare_values(r"14\,[0, 29]", r"17\,[8.7, 25]", rule)[0]
+    assert compare_values(r"3.3\times 10^{-4}\,[0, 0.0011]", r"0\,[0, 0]", rule)[0]
+    assert not compare_values(r"14\,[0, 29]", r"31\,[20, 40]", rule)[0]
+    assert not compare_values(r"0.24\,[0.22, 0.26]", r"0.24\,[0.22, 0.40]", rule)[0]
+    assert not compare_values(r"14\,[0, 29]", r"17\,[8.7, 25]", Tolerance(abs=1e-4, rel=1e-3))[0]

@@ -68,6 +68,7 @@ class Tolerance:
     spread: tuple[str, ...] | None = None
     width: tuple[str, str] | None = None
     spread_factor: float = 0.0
+    macro_interval: bool = False
 
     def describe(self) -> str:
         if self.interval:
@@ -90,7 +91,8 @@ class Tolerance:
         return abs(fresh - committed) <= self.abs + self.rel * abs(committed)
 
 
-TOLERANCE_KEYS = {"abs", "rel", "interval", "factor", "relative_to", "floor", "spread", "width", "spread_factor"}
+TOLERANCE_KEYS = {"abs", "rel", "interval", "factor", "relative_to", "floor", "spread", "width", "spread_factor",
+                  "macro_interval"}
 
 
 def _tolerance(spec: dict) -> Tolerance:
@@ -103,7 +105,8 @@ def _tolerance(spec: dict) -> Tolerance:
     return Tolerance(abs=float(spec.get("abs", 0.0)), rel=float(spec.get("rel", 0.0)), interval=interval,
                      factor=float(spec.get("factor", 1.0)), relative_to=spec.get("relative_to"),
                      floor=float(spec.get("floor", 0.0)), spread=spread, width=width,
-                     spread_factor=float(spec.get("spread_factor", 0.0)))
+                     spread_factor=float(spec.get("spread_factor", 0.0)),
+                     macro_interval=bool(spec.get("macro_interval", False)))
 
 
 @dataclass
@@ -175,6 +178,19 @@ def latex_numbers(text: str) -> tuple[str, list[float], list[float]] | None:
     return NUMBER.sub("#", text), [float(v) for v in tokens], [last_digit(v) for v in tokens]
 
 
+INTERVAL_SHAPE = "#\\,[#, #]"  # a mean over seeds and its 95% interval, as the paper prints them
+
+
+def interval_macro_passes(committed, fresh) -> bool:
+    """The summary rule for a printed mean [low, high]: the fresh mean inside the committed interval, each
+    end within two committed half-widths, each up to one unit of its last printed digit (rounding)."""
+    (mean, low, high), units = committed[1], committed[2]
+    new_mean, new_low, new_high = fresh[1]
+    half = (high - low) / 2
+    return (low - units[1] <= new_mean <= high + units[2] and abs(new_low - low) <= 2 * half + units[1]
+            and abs(new_high - high) <= 2 * half + units[2])
+
+
 def compare_values(committed, fresh, tolerance: Tolerance) -> tuple[bool, float]:
     """(passes, discrepancy) for two JSON leaves: numbers, LaTeX macro texts, or other strings."""
     if isinstance(committed, bool) or isinstance(fresh, bool) or committed is None or fresh is None:
@@ -188,6 +204,8 @@ def compare_values(committed, fresh, tolerance: Tolerance) -> tuple[bool, float]
         a, b = latex_numbers(committed), latex_numbers(fresh)
         if a is None or b is None or a[0] != b[0] or len(a[1]) != len(b[1]):
             return False, math.inf
+        if tolerance.macro_interval and a[0] == INTERVAL_SHAPE:
+            return interval_macro_passes(a, b), max(abs(x - y) for x, y in zip(a[1], b[1]))
         # A printed real is rounded: the smallest change can flip its last digit, so adjacent printed values
         # are consistent with any tolerance; a change of more than one unit must pass the tolerance itself.
         ok = all(tolerance.passes(x, y) or abs(x - y) <= 1.000001 * unit for x, y, unit in zip(a[1], b[1], a[2]))

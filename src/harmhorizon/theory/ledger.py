@@ -123,7 +123,8 @@ def tree_identity_rows(automaton: Automaton, settings: dict, tol: float, n_rando
                 bound = terms["bound_lemma12"][t]
                 bounds.append({"policy": name, "environment": environment, "t": t, "grad_sq": terms["grad_sq"][t],
                                "bound_lemma12": bound, "bound_thm13": terms["bound_thm13"][t],
-                               "tightness": terms["grad_sq"][t] / bound if bound > 0 else np.nan,
+                               # Below 1e-20 both sides are float64 rounding (I_t = 0): no ratio to report.
+                               "tightness": terms["grad_sq"][t] / bound if bound > 1e-20 else np.nan,
                                "harm_information": info[t]})
     return rows, pd.DataFrame(bounds)
 

@@ -81,11 +81,25 @@ def solve_shared(tree: PrefixTree, name: str, lam: float, tol: float = 1e-10, ma
         return value
 
     optimiser.step(closure)
-    closure()
-    grad = max(W.grad.abs().max().item(), abs(shift.grad.item()))
+    # L-BFGS stops where float rounding of the line search does, which depends on the CPU's code paths; a few
+    # Newton steps with the exact Hessian (a handful of parameters) take the optimum to rounding everywhere.
+    x = torch.cat([W.detach().ravel(), shift.detach().reshape(1)])
+    shape = W.shape
+
+    def objective(v):
+        return standard_objective(tree, lam, *_policy(tree, phi, v[:-1].reshape(shape), v[-1]))
+
+    for _ in range(8):
+        point = x.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(objective(point), point)
+        if grad.abs().max().item() < 1e-14:
+            break
+        x = x - torch.linalg.solve(torch.autograd.functional.hessian(objective, x), grad)
+    point = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(objective(point), point)
     with torch.no_grad():
-        comply, probs = _policy(tree, phi, W, shift)
-    return float(comply), [None] + [p.numpy() for p in probs[1:]], W.detach().numpy(), grad
+        comply, probs = _policy(tree, phi, x[:-1].reshape(shape), x[-1])
+    return float(comply), [None] + [p.numpy() for p in probs[1:]], x[:-1].reshape(shape).numpy(), grad.abs().max().item()
 
 
 def first_order_kl(tree: PrefixTree, name: str, lam: float) -> dict:
