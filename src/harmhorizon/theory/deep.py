@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logsumexp
 
-from .automaton import EOS, RECOVER, Automaton
-from .prefix_tree import PrefixTree, after_token, base_row, base_tree_policy, log_reach
+from .automaton import EOS, RECOVER, Automaton, bernoulli_kl
+from .prefix_tree import PrefixTree, after_token, base_row, base_tree_policy, log_reach, node_kl, position_kl
 
 BETA_CAP = 1.0e6
 
@@ -106,14 +106,12 @@ def deep_objective_value(tree: PrefixTree, solution_or_probs, lam: float, mu: fl
     automaton, T = tree.automaton, tree.T
     base = base_row(automaton)
     log_p = log_reach(tree, p_comply, probs)
-    c = automaton.c
-    kl = p_comply * np.log(p_comply / c) + (1 - p_comply) * np.log((1 - p_comply) / (1 - c))
+    kl = bernoulli_kl(p_comply, automaton.c)
     harm = float((np.exp(log_p[T]) * tree.harm(T)).sum())
     fail = 0.0
     for s in range(1, T):
         reach, row = np.exp(log_p[s]), probs[s]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kl += float((reach * np.where(row > 0, row * np.log(row / base), 0.0).sum(axis=1)).sum())
+        kl += float((reach * node_kl(row, base)).sum())
         harm += float((reach * (row[:, RECOVER] + row[:, EOS]) * tree.harm(s)).sum())
         fail += gamma ** s * float((np.exp(tree.log_q[s]) * (1 - row[:, RECOVER])).sum())
     return lam * harm + mu * fail + kl
@@ -158,8 +156,8 @@ def node_table(tree: PrefixTree, solution: DeepSolution, mu: float, gamma: float
         row = solution.probs[s]
         recovery = row[:, RECOVER]
         beta = mu * gamma ** s
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            kl = np.where(row > 0, row * np.log(row / base), 0.0).sum(axis=1)
+        kl = node_kl(row, base)
+        with np.errstate(over="ignore"):
             columns["shift_remark9"].append(beta * np.exp(tree.log_q[s] - solution.log_p[s]))
         n = len(row)
         columns["t"].append(np.full(n, s + 1))
@@ -247,14 +245,7 @@ def deep_objective_rows(environment, lam, mu, gamma, tree, solution, table, satu
 def per_position_kl(tree: PrefixTree, solution: DeepSolution, measure: str = "aligned") -> np.ndarray:
     """D_t = E_{y<t}[KL(π*(·|y<t) ‖ π_base(·|y<t))], t = 2..T, with prefixes from the aligned model (the
     paper's, Thm 14/19) or from Q (``measure="q"``)."""
-    base = base_row(tree.automaton)
-    out = np.zeros(tree.T + 1)
-    for s in range(1, tree.T):
-        row = solution.probs[s]
-        weight = np.exp(solution.log_p[s] if measure == "aligned" else tree.log_q[s])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[s + 1] = float((weight * np.where(row > 0, row * np.log(row / base), 0.0).sum(axis=1)).sum())
-    return out
+    return position_kl(tree, solution.log_p if measure == "aligned" else tree.log_q, solution.probs)
 
 
 def attack_rows(environment, lam, mu, gamma, tree, table, deltas) -> list[dict]:

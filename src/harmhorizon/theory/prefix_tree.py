@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .automaton import EOS, FILLER, PAYLOAD, RECOVER, Automaton
+from .automaton import FILLER, PAYLOAD, Automaton
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,22 @@ def base_tree_policy(tree: PrefixTree) -> tuple[float, list]:
     """(P(COMPLY), probs) of the base policy on the tree."""
     row = base_row(tree.automaton)
     return tree.automaton.c, [None] + [np.broadcast_to(row, (len(n), 4)).copy() for n in tree.count[1:tree.T]]
+
+
+def node_kl(probs: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """KL(π(·|y) ‖ π_base(·|y)) of every row of ``probs`` (a zero probability adds nothing)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(probs > 0, probs * np.log(probs / base), 0.0).sum(axis=1)
+
+
+def position_kl(tree: PrefixTree, log_weight: list, probs: list) -> np.ndarray:
+    """Σ_y w(y) KL(π(·|y) ‖ π_base(·|y)) over the prefixes of level t − 1, t = 2..T (indices 0, 1 are 0), with
+    ``log_weight[s]`` the log-weight of each prefix: its reach under a policy (D_t of Thm 14) or under Q."""
+    base = base_row(tree.automaton)
+    out = np.zeros(tree.T + 1)
+    for s in range(1, tree.T):
+        out[s + 1] = float((np.exp(log_weight[s]) * node_kl(probs[s], base)).sum())
+    return out
 
 
 def random_tree_policy(tree: PrefixTree, rng: np.random.Generator, scale: float = 1.5) -> tuple[float, list]:
@@ -131,8 +147,13 @@ def innovations(tree: PrefixTree, p_comply: float, probs: list):
 def harm_information(tree: PrefixTree, p_comply: float, probs: list) -> np.ndarray:
     """I_t = E[Δ_t²] (Def 5), t = 1..T (index 0 unused)."""
     _, weights, deltas, *_ = innovations(tree, p_comply, probs)
-    info = np.zeros(tree.T + 1)
-    for t in range(1, tree.T + 1):
+    return information_of(weights, deltas, tree.T)
+
+
+def information_of(weights: dict, deltas: dict, T: int) -> np.ndarray:
+    """I_t = Σ P(y<t, y_t) Δ_t² from the arrays of ``innovations``, t = 1..T (index 0 unused)."""
+    info = np.zeros(T + 1)
+    for t in range(1, T + 1):
         info[t] = (weights[t] * deltas[t] ** 2).sum()
     return info
 
@@ -190,7 +211,7 @@ def gradient_terms(tree: PrefixTree, p_comply: float, probs: list) -> dict:
     E_{y<t}[Var(h_t|y<t) tr F_t(y)] (eq. 33), ``bound_thm13`` = F̄ I_t with F̄ = max tr F_t (eq. 34),
     and ``covariance`` = the concatenated vector P(y) C_t(y) itself (for the autograd check).
     """
-    h0, _, _, H, Q, reach = innovations(tree, p_comply, probs)
+    h0, weights, deltas, H, Q, reach = innovations(tree, p_comply, probs)
     T = tree.T
     grad_sq, lemma, thm13, vectors = np.zeros(T + 1), np.zeros(T + 1), np.zeros(T + 1), [None] * (T + 1)
     first = np.array([p_comply, 1 - p_comply])
@@ -199,7 +220,7 @@ def gradient_terms(tree: PrefixTree, p_comply: float, probs: list) -> dict:
     trace = 1 - (first**2).sum()
     lemma[1] = (first * (np.array([H[1][0], 0.0]) - h0) ** 2).sum() * trace
     vectors[1] = c1
-    info = harm_information(tree, p_comply, probs)
+    info = information_of(weights, deltas, T)
     thm13[1] = trace * info[1]
     for s in range(1, T):
         pi = probs[s]

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .automaton import FILLER, RECOVER
-from .prefix_tree import PrefixTree, base_row, base_tree_policy, harm_martingale, log_reach
+from .automaton import FILLER, RECOVER, bernoulli_kl
+from .prefix_tree import PrefixTree, base_row, base_tree_policy, harm_martingale, log_reach, position_kl
 
 FREE_ACTIONS = [a for a in range(4) if a != FILLER]
 
@@ -144,13 +144,8 @@ def recovery_shift(tree: PrefixTree, probs: list, harmful_only: bool) -> np.ndar
 
 def aligned_kl(tree: PrefixTree, p_comply: float, probs: list) -> np.ndarray:
     """D_t = E_{y<t ∼ P_θ}[KL(P_θ(·|y<t) ‖ P_base(·|y<t))], t = 1..T (ended responses add nothing)."""
-    base = base_row(tree.automaton)
-    c = tree.automaton.c
-    out = np.zeros(tree.T + 1)
-    out[1] = p_comply * np.log(p_comply / c) + (1 - p_comply) * np.log((1 - p_comply) / (1 - c))
-    reach = log_reach(tree, p_comply, probs)
-    for s in range(1, tree.T):
-        out[s + 1] = float((np.exp(reach[s]) * (probs[s] * np.log(probs[s] / base)).sum(axis=1)).sum())
+    out = position_kl(tree, log_reach(tree, p_comply, probs), probs)
+    out[1] = bernoulli_kl(p_comply, tree.automaton.c)
     return out
 
 
