@@ -153,12 +153,13 @@ PAPER_FIGURES = {
         "kl_horizon_sweep",
         "prefill_exact",
         "recovery_bound",
+        "ablation",
     ],
     "synthetic": ["fidelity", "kl_profile", "grad_profile", "prefill", "horizon_sweep"],
     "real": ["real_kl_profile", "real_prefill", "real_grad_profile"],
 }
 PAPER_TABLES = {
-    "exact": ["identities", "horizons", "paper_results"],
+    "exact": ["identities", "horizons", "paper_results", "ablation"],
     "synthetic": ["summary", "verdicts"],
     "real": ["summary", "verdicts"],
     "reproducibility": ["wall_time", "performance"],

@@ -105,3 +105,26 @@ rule exact_paper_results:
         seed=config["seed"],
     script:
         "../scripts/exact_paper_results.py"
+
+
+rule exact_ablation:
+    """E5c: tabular against shared-parameter policies under exact and sampled gradient descent on the
+    standard objective; KL at decided prefixes and past the horizon at matched harm, judged by
+    config/predictions.yaml (theory/ablation.py)."""
+    input:
+        predictions=str(REPO / "config/predictions.yaml"),
+    output:
+        trajectories="results/exact/ablation.csv",
+        matched="results/exact/ablation_matched.csv",
+        verdicts="results/exact/ablation_verdicts.csv",
+    log:
+        "logs/exact/ablation.log",
+    benchmark:
+        "results/benchmarks/exact_ablation.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        automaton=config["exact"]["automaton"],
+        ablation=config["exact"]["ablation"],
+    script:
+        "../scripts/exact_ablation.py"

@@ -160,6 +160,48 @@ rule table_exact_paper_results:
         "../scripts/table_exact_paper_results.py"
 
 
+rule figure_ablation:
+    """E5c: tabular against shared-parameter policies, KL past the horizon and at decided prefixes."""
+    input:
+        trajectories="results/exact/ablation.csv",
+        matched="results/exact/ablation_matched.csv",
+    output:
+        pdf="results/figures/exact/ablation.pdf",
+        png=report(
+            "results/figures/exact/ablation.png",
+            caption="../report/ablation.rst",
+            category="Exact track",
+        ),
+    log:
+        "logs/figures/ablation.log",
+    benchmark:
+        "results/benchmarks/figure_ablation.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/figure_ablation.py"
+
+
+rule table_exact_ablation:
+    """E5c: the ablation's registered predictions and verdicts."""
+    input:
+        "results/exact/ablation_verdicts.csv",
+    output:
+        report(
+            "results/tables/exact/ablation.tex",
+            caption="../report/table_ablation.rst",
+            category="Exact track",
+        ),
+    log:
+        "logs/tables/exact_ablation.log",
+    benchmark:
+        "results/benchmarks/table_exact_ablation.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/table_exact_ablation.py"
+
+
 rule table_exact_horizons:
     """The horizon-sweep table (E3)."""
     input:
@@ -189,6 +231,8 @@ rule exact_numbers:
         prefill="results/exact/prefill.csv",
         bound="results/exact/recovery_bound.csv",
         ledger="results/exact/paper_results.csv",
+        ablation_verdicts="results/exact/ablation_verdicts.csv",
+        ablation_matched="results/exact/ablation_matched.csv",
         predictions=str(REPO / "config/predictions.yaml"),
     output:
         "results/exact/numbers.json",
@@ -203,5 +247,6 @@ rule exact_numbers:
         beta=config["exact"]["prefill"]["figure"]["beta"],
         mu=config["exact"]["prefill"]["figure"]["mu"],
         deep=config["exact"]["deep"],
+        ablation=config["exact"]["ablation"],
     script:
         "../scripts/exact_numbers.py"

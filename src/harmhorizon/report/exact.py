@@ -239,3 +239,52 @@ def ledger_numbers(ledger: pd.DataFrame, deep: dict) -> dict[str, str]:
         "CorTwentyThreeHold": fmt(int(cor23.holds.astype(str).str.lower().eq("true").sum())),
         "CorTwentyThreeN": fmt(len(cor23)),
     }  # fmt: skip
+
+
+def ablation_table(verdicts: pd.DataFrame, rule: str = "table_exact_ablation") -> str:
+    """The ablation's registered predictions, one row per judged instance (results/exact/ablation_verdicts.csv)."""
+    def value(row):
+        if row.ci_low == row.ci_high:
+            return f"${fmt_sci(row['mean'])}$"
+        return f"${fmt(row['mean'], 2)}\\,[{fmt(row.ci_low, 2)}, {fmt(row.ci_high, 2)}]$"
+
+    frame = pd.DataFrame({
+        "Prediction": verdicts.prediction.str.replace("P2: ", "P2: ", regex=False),
+        "Automaton": verdicts.environment,
+        "Policy": verdicts.policy.map(texttt),
+        "Harm": verdicts.harm_fraction.map(lambda f: "all steps" if not np.isfinite(f) else f"{f:g}$\\times$base"),
+        "Measured": verdicts.apply(value, axis=1),
+        "Verdict": verdicts.verdict,
+    })  # fmt: skip
+    text = booktabs_table(
+        frame,
+        caption=r"Tabular against shared-parameter policies (E5c): plain gradient descent on "
+        r"$\lambda E[\mathrm{Harm}] + \mathrm{KL}$ from the base, with exact or sampled (REINFORCE) gradients. "
+        r"Predictions registered in \texttt{config/predictions.yaml} before the runs; a mean with an interval is a "
+        r"Welch 95\% interval of $\log$ KL over seeds. Rows of \texttt{results/exact/ablation\_verdicts.csv}; "
+        r"drawn by rule " + texttt(rule) + ".",
+        label="tab:exact-ablation",
+        column_format="p{5.2cm}llp{1.5cm}rl",
+    )
+    return text.replace("\\centering\n", "\\centering\n\\footnotesize\n", 1)
+
+
+def ablation_numbers(verdicts: pd.DataFrame, matched: pd.DataFrame, settings: dict) -> dict[str, str]:
+    """The macros of the ablation paragraph: the grid, verdict counts and the sampled tabular KL at decided
+    prefixes at the smallest and largest n (mean over seeds, at the first matched harm level)."""
+    sampled = matched[(matched.gradient == "sampled") & (matched.policy == "tabular")
+                      & (matched.harm_fraction == settings["harm_fractions"][0])]
+    by_n = sampled.groupby("n_samples").kl_decided.mean()
+    shared_exact = verdicts[(verdicts.gradient == "exact") & (verdicts.policy != "tabular")]
+    missing = r"\text{n/a}"
+    return {
+        "AblationT": fmt(settings["T"]), "AblationK": fmt(settings["K"]), "AblationLambda": fmt(settings["lambda"]),
+        "AblationSteps": fmt(settings["steps"]), "AblationSeeds": fmt(settings["sampled"]["seeds"]),
+        "AblationRows": fmt(len(verdicts)), "AblationConfirmed": fmt(int((verdicts.verdict == "confirmed").sum())),
+        "AblationRefuted": fmt(int((verdicts.verdict == "refuted").sum())),
+        "AblationSharedMaxDecided": fmt_sci(shared_exact["mean"].max()) if len(shared_exact) else missing,
+        "AblationSampledSmallN": fmt(by_n.index[0]) if len(by_n) else missing,
+        "AblationSampledLargeN": fmt(by_n.index[-1]) if len(by_n) else missing,
+        "AblationSampledSmall": fmt_sci(by_n.iloc[0]) if len(by_n) else missing,
+        "AblationSampledLarge": fmt_sci(by_n.iloc[-1]) if len(by_n) else missing,
+    }  # fmt: skip

@@ -117,3 +117,35 @@ def recovery_bound_figure(bound: pd.DataFrame, beta: float) -> plt.Figure:
         ax.set(yscale="logit", xlabel="position of the next token", ylabel=r"$\pi^*(R \mid y_{<t})$", title=f"γ = {gamma:g}, β = {beta:g}")
     fig.tight_layout()
     return fig
+
+
+def ablation_figure(curves: pd.DataFrame, matched: pd.DataFrame) -> plt.Figure:
+    """E5c: (a) KL past the horizon against E[Harm] along exact gradient descent, sharp automaton; (b) KL at
+    decided prefixes, both automata; (c) sampled tabular gradients: KL at decided prefixes at matched harm
+    against the responses per step n (one point per seed)."""
+    exact = curves[curves.gradient == "exact"]
+    policies = list(dict.fromkeys(exact.policy))
+    palette = dict(zip(policies, sns.color_palette("colorblind", len(policies))))
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 2.9))
+    sharp = exact[exact.environment == "sharp"]
+    sns.lineplot(sharp, x="harm", y="kl_past_horizon", hue="policy", palette=palette, marker="o", markersize=2,
+                 sort=False, estimator=None, ax=axes[0])
+    axes[0].invert_xaxis()
+    axes[0].set(xlabel=r"$E[\mathrm{Harm}]$ (descent runs left to right)", ylabel=r"$\sum_{t>K} D_t$",
+                title="(a) KL past the horizon, sharp")
+    levels = matched[(matched.gradient == "exact") & (matched.environment == "sharp")]
+    sns.scatterplot(levels, x="harm", y="kl_past_horizon", hue="policy", palette=palette, marker="X", s=40,
+                    legend=False, ax=axes[0])
+    axes[0].legend(title=None, fontsize=7)
+    sns.lineplot(exact, x="harm", y="kl_decided", hue="policy", style="environment", palette=palette, sort=False,
+                 estimator=None, legend=False, ax=axes[1])
+    axes[1].invert_xaxis()
+    axes[1].set(xlabel=r"$E[\mathrm{Harm}]$", ylabel="KL at decided prefixes", title="(b) decided prefixes (dashed: default)")
+    sampled = matched[(matched.gradient == "sampled") & (matched.kl_decided > 0)]
+    if len(sampled):
+        sns.stripplot(sampled, x="n_samples", y="kl_decided", hue="policy", dodge=True, palette=palette, size=3,
+                      log_scale=(False, True), ax=axes[2])
+        axes[2].legend(title=None, fontsize=7)
+    axes[2].set(xlabel="responses per step $n$", ylabel="KL at decided prefixes", title="(c) sampled gradients, matched harm")
+    fig.tight_layout()
+    return fig

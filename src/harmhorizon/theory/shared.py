@@ -24,6 +24,8 @@ FREE_ACTIONS = [a for a in range(4) if a != FILLER]
 FEATURES = {
     # A bias per token: the policy sees nothing of the prefix.
     "bias": lambda tree, s, count: np.ones((len(count), 1)),
+    # The position, one-hot: the policy can tell where in the response it is, not what it has said.
+    "position": lambda tree, s, count: np.eye(tree.T)[np.full(len(count), s)],
     # The payload count, one-hot (which contains the bias): the policy can tell whether harm is decided.
     "count": lambda tree, s, count: np.eye(tree.automaton.m + 1)[count],
     # The count and whether the horizon has passed: the policy can also tell where harm is decided.
