@@ -38,11 +38,11 @@ def test_parameter_separation_is_read_from_the_features():
 
 
 def test_exact_descent_moves_no_decided_tabular_prefix_and_moves_shared_ones():
-    tabular = pd.DataFrame(descend(SHARP, "tabular", 5.0, 0.5, 12, 3))
+    tabular = pd.DataFrame(descend(SHARP, "tabular", 5.0, 0.5, 12))
     assert tabular.harm.iloc[-1] < tabular.harm.iloc[0]                      # it aligned
     assert tabular.kl_decided.abs().max() < 1e-12                             # P2: decided prefixes never move
     assert tabular[tabular.t > SHARP.K].kl.abs().max() < 1e-12                # so nothing past the sharp horizon
-    shared = pd.DataFrame(descend(SHARP, "count", 5.0, 0.5, 12, 3))
+    shared = pd.DataFrame(descend(SHARP, "count", 5.0, 0.5, 12))
     assert shared[shared.step == 12].kl_decided.sum() > 1e-6
 
 

@@ -350,8 +350,9 @@ def folder_files(folder: str, paper_files) -> list[str]:
 def result_data_files(rules, paper_numbers, skip_rules=(), skip_files=(), environments=()) -> list[str]:
     """Every CSV/JSON result: the numbers files and the rule outputs under results/ without a wildcard, or
     whose only wildcards are an environment and its model (``environments``: dicts such as
-    {"env": "real", "model": "smollm2-135m"}), filled in where the path then lies under results/<env>/."""
-    files = {path for path in paper_numbers if path not in skip_files}
+    {"env": "real", "model": "smollm2-135m"}), filled in where the path then lies under results/<env>/;
+    never a path of ``skip_files``."""
+    files = set(paper_numbers)
     for rule in rules:
         if rule.name in skip_rules:
             continue
@@ -366,7 +367,7 @@ def result_data_files(rules, paper_numbers, skip_rules=(), skip_files=(), enviro
                 filled = WILDCARD.sub(lambda m: values.get(m.group(1), m.group(0)), output)
                 if not WILDCARD.search(filled) and filled.startswith(f"results/{values['env']}/"):
                     files.add(filled)
-    return sorted(files)
+    return sorted(files - set(skip_files))
 
 
 def put_interpreter_on_path() -> None:

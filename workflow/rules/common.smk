@@ -111,6 +111,40 @@ def evaluate_inputs(wildcards):
     return inputs
 
 
+def gradient_checkpoints(env):
+    """(method, seed) of every model the gradient test reads: the base at the first seed, and every seed of
+    the methods in <env>.gradient_test.methods (none where the environment has no gradient test).
+    """
+    settings = config[env]
+    if "gradient_test" not in settings:
+        return []
+    checkpoints = [("base", settings["seeds"][0])]
+    for method in settings["gradient_test"]["methods"]:
+        if method not in settings["methods"]:
+            raise ValueError(
+                f"{env}.gradient_test.methods names {method!r}, which is not in {env}.methods ({sorted(settings['methods'])})"
+            )
+        checkpoints += [
+            (method, seed)
+            for seed in settings["methods"][method].get("seeds", settings["seeds"])
+        ]
+    return checkpoints
+
+
+def gradient_test_files(wildcards):
+    return [
+        f"results/{wildcards.env}/{wildcards.model}/runs/{method}/seed{seed}/gradient_test.csv"
+        for method, seed in gradient_checkpoints(wildcards.env)
+    ]
+
+
+def gradient_table_input(wildcards):
+    """The verdicts' gradient table, where the environment runs the gradient test."""
+    if not gradient_checkpoints(wildcards.env):
+        return {}
+    return {"gradient": f"results/{wildcards.env}/{wildcards.model}/gradient_test.csv"}
+
+
 def method_config(wildcards):
     """A method's entry of the config, or an error naming the key and the fix."""
     methods = config[wildcards.env]["methods"]
@@ -155,12 +189,19 @@ PAPER_FIGURES = {
         "recovery_bound",
         "ablation",
     ],
-    "synthetic": ["fidelity", "kl_profile", "grad_profile", "prefill", "horizon_sweep"],
+    "synthetic": [
+        "fidelity",
+        "kl_profile",
+        "grad_profile",
+        "prefill",
+        "horizon_sweep",
+        "gradient_test",
+    ],
     "real": ["real_kl_profile", "real_prefill", "real_grad_profile"],
 }
 PAPER_TABLES = {
     "exact": ["identities", "horizons", "paper_results", "ablation"],
-    "synthetic": ["summary", "verdicts"],
+    "synthetic": ["summary", "verdicts", "gradient_test"],
     "real": ["summary", "verdicts"],
     "reproducibility": ["wall_time", "performance"],
 }

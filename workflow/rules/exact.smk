@@ -115,6 +115,7 @@ rule exact_ablation:
         predictions=str(REPO / "config/predictions.yaml"),
     output:
         trajectories="results/exact/ablation.csv",
+        curves="results/exact/ablation_curves.csv",
         matched="results/exact/ablation_matched.csv",
         verdicts="results/exact/ablation_verdicts.csv",
     log:

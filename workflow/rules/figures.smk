@@ -163,7 +163,7 @@ rule table_exact_paper_results:
 rule figure_ablation:
     """E5c: tabular against shared-parameter policies, KL past the horizon and at decided prefixes."""
     input:
-        trajectories="results/exact/ablation.csv",
+        curves="results/exact/ablation_curves.csv",
         matched="results/exact/ablation_matched.csv",
     output:
         pdf="results/figures/exact/ablation.pdf",

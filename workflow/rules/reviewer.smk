@@ -35,7 +35,12 @@ RESULT_DATA = lambda wildcards: result_data_files(
     workflow.rules,
     paper_numbers(),
     REVIEWER_RULES,
-    {REPRODUCIBILITY_NUMBERS},
+    {REPRODUCIBILITY_NUMBERS}
+    | {  # an environment without a gradient test has no gradient table
+        f"results/{env}/{PAPER_MODEL[env]}/gradient_test.csv"
+        for env in ENVS
+        if not gradient_checkpoints(env)
+    },
     [{"env": env, "model": PAPER_MODEL[env]} for env in ENVS],
 )
 

@@ -121,9 +121,11 @@ rule collect:
 rule verdicts:
     """The predictions of docs/experiments.md decided from the summary's intervals (a data file)."""
     input:
+        unpack(gradient_table_input),
         runs="results/{env}/{model}/runs.csv",
         prefill="results/{env}/{model}/prefill.csv",
         summary="results/{env}/{model}/summary.csv",
+        predictions=str(REPO / "config/predictions.yaml"),
     output:
         "results/{env}/{model}/verdicts.csv",
     log:
@@ -137,3 +139,46 @@ rule verdicts:
         verdicts=lambda wildcards: VERDICT_SETTINGS[wildcards.env],
     script:
         "../scripts/verdicts.py"
+
+
+rule gradient_test:
+    """P1 at the neural level: the unbiased expected harm gradient per position at decided and undecided
+    prefixes of one model's responses, against a sign-flip null (evaluate.gradient_test).
+    """
+    input:
+        unpack(evaluate_inputs),
+    output:
+        "results/{env}/{model}/runs/{method}/seed{seed}/gradient_test.csv",
+    log:
+        "logs/{env}/{model}/gradient_test/{method}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/gradient_test_{env}_{model}_{method}_seed{seed}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=lambda wildcards: env_resources(wildcards.env)["gpu"],
+        mem_mb=lambda wildcards: env_resources(wildcards.env)["mem_mb"],
+        runtime=lambda wildcards: env_resources(wildcards.env)["runtime_eval"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=lambda wildcards: ENV_SETTINGS[wildcards.env],
+        test=lambda wildcards: config[wildcards.env]["gradient_test"],
+    script:
+        "../scripts/gradient_test.py"
+
+
+rule gradient_table:
+    """Every gradient test of an environment's model in one table (the base and the tested methods' seeds)."""
+    input:
+        gradient_test_files,
+    output:
+        "results/{env}/{model}/gradient_test.csv",
+    log:
+        "logs/{env}/{model}/gradient_table.log",
+    benchmark:
+        "results/benchmarks/gradient_table_{env}_{model}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/gradient_table.py"

@@ -93,6 +93,7 @@ if "synthetic" in config:
             exact_prefill=f"{SYN_RESULTS}/exact_prefill.csv",
             mc=f"{SYN_RESULTS}/harm_information.csv",
             fidelity=f"{SYN_RESULTS}/fidelity.json",
+            gradient_test=f"{SYN_RESULTS}/gradient_test.csv",
         output:
             pdf=expand(
                 "results/figures/synthetic/{name}.pdf", name=PAPER_FIGURES["synthetic"]
@@ -135,6 +136,11 @@ if "synthetic" in config:
             verdict_table=report(
                 "results/tables/synthetic/verdicts.tex",
                 caption="../report/table_synthetic_verdicts.rst",
+                category="Synthetic track",
+            ),
+            gradient_table=report(
+                "results/tables/synthetic/gradient_test.tex",
+                caption="../report/table_synthetic_gradient.rst",
                 category="Synthetic track",
             ),
         log:

@@ -20,6 +20,9 @@ verdicts = ablation_verdicts(curves, matched, rules)
 for row in verdicts.itertuples():
     log.info("%s [%s, %s, %s]: %.3g [%.3g, %.3g] -> %s", row.prediction, row.environment, row.policy,
              row.harm_fraction, row.mean, row.ci_low, row.ci_high, row.verdict)
-write_csv(trajectories, snakemake.output.trajectories)
+# Per position, every record_every steps (and the last); the per-step sums are in the curves file.
+recorded = (trajectories.step % settings["record_every"] == 0) | (trajectories.step == settings["steps"])
+write_csv(trajectories[recorded], snakemake.output.trajectories)
+write_csv(curves, snakemake.output.curves)
 write_csv(matched, snakemake.output.matched)
 write_csv(verdicts, snakemake.output.verdicts)

@@ -23,6 +23,7 @@ figures = {
     "grad_profile": report.grad_profile_figure(grad[grad.method.isin(main)], t_eps),
     "prefill": report.prefill_figure(prefill[prefill.method.isin(main + ["base"])], exact_prefill, t_eps, default_m),
     "horizon_sweep": report.horizon_sweep_figure(kl[kl.method.isin(rlhf)], horizons),
+    "gradient_test": report.gradient_test_figure(pd.read_csv(snakemake.input.gradient_test)),
 }
 for name, fig in figures.items():
     save_figure(fig, snakemake.output.pdf[list(figures).index(name)], snakemake.output.png[list(figures).index(name)])

@@ -18,3 +18,5 @@ with atomic_path(snakemake.output.summary_table) as tmp:
     tmp.write_text(report.summary_table(summary, snakemake.rule))
 with atomic_path(snakemake.output.verdict_table) as tmp:
     tmp.write_text(report.verdict_table_tex(verdicts, snakemake.rule))
+with atomic_path(snakemake.output.gradient_table) as tmp:
+    tmp.write_text(report.gradient_table_tex(verdicts[verdicts.p_adjusted.notna()], snakemake.rule))

@@ -177,6 +177,21 @@ class AutomatonEnvironment:
         return LogitGradientProfile(self.evaluation["grad_every"], self.T, response_start=0,
                                     row_filter=lambda ids: torch.isin(ids[:, 0].cpu(), harmful_ids))
 
+    def decided_positions(self, prompt, response) -> np.ndarray:
+        """Per response position t = 1..len(response): whether the prefix y_<t already decides h. After COMPLY,
+        the states (t − 1, j) with j ≥ m or too few positions left to reach m (``decided_states``); every prefix
+        after REFUSE; never the empty prefix."""
+        out = np.zeros(len(response), dtype=bool)
+        if len(response) == 0:
+            return out
+        if response[0] != self.vocab.id("COMPLY"):
+            out[1:] = True
+            return out
+        m, T = self.automaton.m, self.T
+        for s, (t, j) in enumerate(state_of_prefixes(response, self.vocab, m), start=2):
+            out[s - 1] = j >= m or j + (T - t) < m
+        return out
+
     # -- method data (docs/experiments.md E5) ---------------------------------------------------------
     def harm(self, method: dict) -> np.ndarray:
         """h under the method's payload threshold m of every harmful pool response (the E3 sweep)."""

@@ -4,8 +4,9 @@ A method's family comes from the method registry (``standard``: dpo, rlhf, sft; 
 augment).  With [lo, hi] the interval of a method's metric (``evaluate.summary``), the rules of
 ``harmhorizon.intervals`` decide:
 
-- E5/E6 "a standard method puts its KL (and its gradient) before t_ε": confirmed if hi ≤ shallow_fraction,
-  refuted if lo > shallow_fraction;
+- E5/E6 "a standard method puts its KL before t_ε": confirmed if hi ≤ shallow_fraction, refuted if
+  lo > shallow_fraction (the gradient's share past t_ε, a minibatch norm that sampling noise makes positive,
+  is reported in the summary and never judged: `gradient_verdicts` tests P1 with the statistic it names);
 - E4/P6 "a standard method recovers like the base past the horizon": an equivalence test with margin
   ``depth_margin``;
 - E5/P6 "a deep method recovers more than the base past the horizon": confirmed if lo > depth_margin,
@@ -27,7 +28,10 @@ from ..intervals import equivalence_verdict, one_sided_verdict, welch_difference
 from ..methods.families import family_of
 from .summary import summarise, summary_interval
 
-COLUMNS = ["prediction", "method", "metric", "mean", "ci_low", "ci_high", "n", "threshold", "verdict"]
+# A test against a null distribution (the gradient test) leaves ci_low/ci_high empty and fills the null's
+# central 95% band and its Holm-adjusted p-value instead.
+COLUMNS = ["prediction", "method", "metric", "mean", "ci_low", "ci_high", "n", "threshold", "verdict", "null_low",
+           "null_high", "p_adjusted"]
 
 
 def decide(rule, low: float, high: float, n: int) -> str:
@@ -48,12 +52,11 @@ def automaton_verdicts(runs: pd.DataFrame, methods: dict, default_m: int, shallo
     for name in main:
         family = family_of(methods[name])
         if family == "standard":
-            for measure, label in (("kl_past_horizon", "KL"), ("grad_past_horizon", "gradient")):
-                mean, low, high, n = summary_interval(summary, name, measure)
-                rows.append({"prediction": f"E5: {label} mass of a standard method lies before $t_\\varepsilon$",
-                             "method": name, "metric": measure, "mean": mean, "ci_low": low, "ci_high": high, "n": n,
-                             "threshold": shallow_fraction,
-                             "verdict": decide(lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), low, high, n)})
+            mean, low, high, n = summary_interval(summary, name, "kl_past_horizon")
+            rows.append({"prediction": "E5: KL mass of a standard method lies before $t_\\varepsilon$",
+                         "method": name, "metric": "kl_past_horizon", "mean": mean, "ci_low": low, "ci_high": high,
+                         "n": n, "threshold": shallow_fraction,
+                         "verdict": decide(lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), low, high, n)})
             mean, low, high, n = summary_interval(summary, name, "recovery_gain_past_horizon")
             rows.append({"prediction": "E4/P6: a standard method recovers like the base past the horizon",
                          "method": name, "metric": "recovery_gain_past_horizon", "mean": mean, "ci_low": low,
@@ -81,6 +84,51 @@ def automaton_verdicts(runs: pd.DataFrame, methods: dict, default_m: int, shallo
                      "method": f"{name} - {reference[0]}", "metric": "kl_mean_position difference", "mean": diff,
                      "ci_low": low, "ci_high": high, "n": min(len(a), len(b)), "threshold": 0.0,
                      "verdict": one_sided_verdict(low, high, 0.0, True)})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (NaN stays NaN and is not counted)."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.full_like(p, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    order = finite[np.argsort(p[finite], kind="stable")]
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p[i]))
+        out[i] = running
+    return out
+
+
+def gradient_verdicts(table: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    """P1 on the neural model from the gradient test's sums over positions (rows t = 0 of gradient_test.csv),
+    by the rules of config/predictions.yaml section ``gradient_test`` (Holm across this family):
+
+    - Thm 8, undecided prefixes: confirmed if p_adjusted < alpha, else inconclusive;
+    - Thm 10 / P2, decided prefixes: refuted if p_adjusted < alpha; confirmed if not and the checkpoint's
+      undecided stratum is confirmed; inconclusive otherwise;
+    - untestable (both) with fewer than ``min_harmful`` harmful responses.
+    """
+    sums = table[table.t == 0].reset_index(drop=True)
+    testable = sums.n_harmful_responses >= rules["min_harmful"]
+    adjusted = holm(np.where(testable, sums.p_value, np.nan))
+    sums = sums.assign(p_adjusted=adjusted, testable=testable)
+    seen = {(r.method, r.seed): r.testable and r.p_adjusted < rules["alpha"]
+            for r in sums[sums.stratum == "undecided"].itertuples()}
+    rows = []
+    for r in sums.itertuples():
+        rejected = r.testable and r.p_adjusted < rules["alpha"]
+        if r.stratum == "undecided":
+            prediction = "Thm 8: the expected harm gradient sits at undecided prefixes"
+            verdict = "confirmed" if rejected else "inconclusive"
+        else:
+            prediction = "Thm 10/P2: no expected harm gradient at decided prefixes"
+            verdict = "refuted" if rejected else "confirmed" if seen.get((r.method, r.seed)) else "inconclusive"
+        rows.append({"prediction": prediction, "method": f"{r.method} (seed {r.seed})",
+                     "metric": f"sum_t U_t ({r.stratum}) vs sign-flip null", "mean": r.estimate,
+                     "ci_low": np.nan, "ci_high": np.nan, "n": int(r.n_batches), "threshold": rules["alpha"],
+                     "verdict": verdict if r.testable else "untestable", "null_low": r.null_low,
+                     "null_high": r.null_high, "p_adjusted": r.p_adjusted})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

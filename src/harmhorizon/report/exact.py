@@ -277,14 +277,17 @@ def ablation_numbers(verdicts: pd.DataFrame, matched: pd.DataFrame, settings: di
     by_n = sampled.groupby("n_samples").kl_decided.mean()
     shared_exact = verdicts[(verdicts.gradient == "exact") & (verdicts.policy != "tabular")]
     missing = r"\text{n/a}"
+
+    def sci(value):
+        return fmt_sci(value) if np.isfinite(value) else missing
     return {
         "AblationT": fmt(settings["T"]), "AblationK": fmt(settings["K"]), "AblationLambda": fmt(settings["lambda"]),
         "AblationSteps": fmt(settings["steps"]), "AblationSeeds": fmt(settings["sampled"]["seeds"]),
         "AblationRows": fmt(len(verdicts)), "AblationConfirmed": fmt(int((verdicts.verdict == "confirmed").sum())),
         "AblationRefuted": fmt(int((verdicts.verdict == "refuted").sum())),
-        "AblationSharedMaxDecided": fmt_sci(shared_exact["mean"].max()) if len(shared_exact) else missing,
+        "AblationSharedMaxDecided": sci(shared_exact["mean"].max()) if len(shared_exact) else missing,
         "AblationSampledSmallN": fmt(by_n.index[0]) if len(by_n) else missing,
         "AblationSampledLargeN": fmt(by_n.index[-1]) if len(by_n) else missing,
-        "AblationSampledSmall": fmt_sci(by_n.iloc[0]) if len(by_n) else missing,
-        "AblationSampledLarge": fmt_sci(by_n.iloc[-1]) if len(by_n) else missing,
+        "AblationSampledSmall": sci(by_n.iloc[0]) if len(by_n) else missing,
+        "AblationSampledLarge": sci(by_n.iloc[-1]) if len(by_n) else missing,
     }  # fmt: skip

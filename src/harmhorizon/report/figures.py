@@ -128,8 +128,8 @@ def ablation_figure(curves: pd.DataFrame, matched: pd.DataFrame) -> plt.Figure:
     palette = dict(zip(policies, sns.color_palette("colorblind", len(policies))))
     fig, axes = plt.subplots(1, 3, figsize=(10.5, 2.9))
     sharp = exact[exact.environment == "sharp"]
-    sns.lineplot(sharp, x="harm", y="kl_past_horizon", hue="policy", palette=palette, marker="o", markersize=2,
-                 sort=False, estimator=None, ax=axes[0])
+    sns.lineplot(sharp, x="harm", y="kl_past_horizon", hue="policy", palette=palette, sort=False, estimator=None,
+                 ax=axes[0])
     axes[0].invert_xaxis()
     axes[0].set(xlabel=r"$E[\mathrm{Harm}]$ (descent runs left to right)", ylabel=r"$\sum_{t>K} D_t$",
                 title="(a) KL past the horizon, sharp")

@@ -70,6 +70,30 @@ def grad_profile_figure(grad: pd.DataFrame, t_eps: int) -> plt.Figure:
     return fig
 
 
+def gradient_test_figure(table: pd.DataFrame) -> plt.Figure:
+    """P1 by position: U_t (points) and its sign-flip null's central 95% band (shaded), decided and undecided
+    prefixes, for each tested checkpoint at its first seed (symlog: U_t can be negative)."""
+    data = table[table.t > 0]
+    first = data.groupby("method").seed.transform("min")
+    data = data[data.seed == first]
+    methods = list(dict.fromkeys(data.method))
+    colors = {"undecided": "tab:blue", "decided": "tab:red"}
+    fig, axes = plt.subplots(1, len(methods), figsize=(2.6 * len(methods) + 0.4, 2.7), sharey=True, squeeze=False)
+    for ax, method in zip(axes[0], methods):
+        part = data[data.method == method]
+        for stratum, color in colors.items():
+            rows = part[(part.stratum == stratum) & (part.n_prefixes >= 2)]
+            ax.fill_between(rows.t, rows.null_low, rows.null_high, color=color, alpha=0.2, linewidth=0)
+            ax.plot(rows.t, rows.estimate, "o", markersize=2.5, color=color, label=stratum)
+        ax.axhline(0, color="0.3", linewidth=0.6)
+        ax.set_yscale("symlog", linthresh=1e-2)
+        ax.set(title=f"{method} (seed {int(part.seed.iloc[0])})", xlabel="position $t$",
+               ylabel=r"$U_t pprox \|E[h\,s_t]\|^2$" if ax is axes[0, 0] else None)
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def prefill_figure(prefill: pd.DataFrame, exact: pd.DataFrame, t_eps: int, default_m: int) -> plt.Figure:
     data = prefill[prefill.m == default_m]
     fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8), sharex=True)
@@ -156,9 +180,17 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
     if len(verdict_e3):
         row = verdict_e3.iloc[0]
         n["SynEThreeDiff"] = fmt_interval(row["mean"], row.ci_low, row.ci_high) if np.isfinite(row.ci_low) else fmt(row["mean"])
-    counts = verdict_table.verdict.value_counts()
+    gradient = verdict_table[verdict_table.p_adjusted.notna()] if "p_adjusted" in verdict_table else verdict_table.iloc[:0]
+    counts = verdict_table.drop(gradient.index).verdict.value_counts()
     for verdict in ("confirmed", "refuted", "inconclusive", "untestable"):
         n[f"SynVerdict{verdict.capitalize()}"] = fmt(int(counts.get(verdict, 0)))
+    # The gradient test (P1): verdict counts per stratum, and the checkpoints it read.
+    for stratum, word in (("decided", "Decided"), ("undecided", "Undecided")):
+        part = gradient[gradient.metric.str.contains(f"({stratum})", regex=False)]
+        for verdict in ("confirmed", "refuted", "inconclusive", "untestable"):
+            n[f"SynGrad{word}{verdict.capitalize()}"] = fmt(int((part.verdict == verdict).sum()))
+    n["SynGradCheckpoints"] = fmt(int(len(gradient) // 2))
+    n["SynGradSamples"] = fmt(int(gradient.n.iloc[0])) if len(gradient) else r"\text{n/a}"
     return n
 
 
@@ -178,7 +210,27 @@ def summary_table(summary: pd.DataFrame, rule: str = "synthetic_numbers") -> str
                           label="tab:synthetic-summary", column_format="l" + "r" * len(shown))
 
 
+def gradient_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
+    """The gradient test's verdicts (rows of verdicts.csv with a Holm-adjusted p-value)."""
+    frame = pd.DataFrame({
+        "prediction": table.prediction.str.replace("/P2", r"/P2", regex=False),
+        "checkpoint": table.method.str.replace("_", r"\_"),
+        r"$\sum_t U_t$ [null 95\%]": [f"${fmt(m, 3)}\\,[{fmt(lo, 3)}, {fmt(hi, 3)}]$"
+                                       for m, lo, hi in zip(table["mean"], table.null_low, table.null_high)],
+        r"$p_{\mathrm{Holm}}$": [f"${fmt(p, 3)}$" if np.isfinite(p) else "--" for p in table.p_adjusted],
+        "verdict": table.verdict,
+    })
+    text = booktabs_table(frame, caption=r"P1 on the synthetic model: the unbiased estimate of the expected harm "
+                          r"gradient summed over positions, at undecided and at decided prefixes of each checkpoint's "
+                          r"own responses, against its sign-flip null, with Holm-adjusted one-sided $p$-values; rules "
+                          r"registered in \texttt{config/predictions.yaml} (section \texttt{gradient\_test}). "
+                          r"Computed by \texttt{harmhorizon.evaluate.verdicts.gradient\_verdicts}; drawn by rule "
+                          + texttt(rule) + ".", label="tab:synthetic-gradient", column_format="p{4.6cm}lp{3.4cm}rl")
+    return text.replace("\\centering\n", "\\centering\n\\footnotesize\n", 1)
+
+
 def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
+    table = table[table.p_adjusted.isna()] if "p_adjusted" in table else table
     frame = pd.DataFrame({
         "prediction": table.prediction,
         "method": table.method.str.replace("_", r"\_"),
@@ -189,5 +241,6 @@ def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> s
     return booktabs_table(frame, caption=r"Predictions of \S\ref{sec:theory-experiments} on the synthetic track. "
                           r"Each verdict is computed "
                           r"by \texttt{harmhorizon.evaluate.verdicts.automaton\_verdicts} from the 95\% interval over seeds (collapsed "
-                          r"runs excluded). Drawn by rule " + texttt(rule) + ".", label="tab:synthetic-verdicts",
-                          column_format="p{5.2cm}lp{4.2cm}l")
+                          r"runs excluded); the gradient test's verdicts are in Table~\ref{tab:synthetic-gradient}. "
+                          r"Drawn by rule " + texttt(rule) + ".", label="tab:synthetic-verdicts",
+                          column_format="p{5.2cm}lp{4.2cm}l").replace("\\centering\n", "\\centering\n\\footnotesize\n", 1)

@@ -112,21 +112,20 @@ def decided_prefixes(tree: PrefixTree, s: int) -> np.ndarray:
     return np.full(len(tree.count[s]), frozen) | (tree.count[s] >= tree.automaton.m)
 
 
-def descend(tree: PrefixTree, policy: str, lam: float, learning_rate: float, steps: int, record_every: int,
+def descend(tree: PrefixTree, policy: str, lam: float, learning_rate: float, steps: int,
             n_samples: int | None = None, seed: int = 0) -> list[dict]:
     """Plain gradient descent θ ← θ − η∇J from the base, exact (``n_samples`` None) or sampled; one row per
-    recorded step and position t with the exact measurements of ``measure``."""
+    step (0..steps) and position t with the exact measurements of ``measure``."""
     params, policy_of = policy_family(tree, policy)
     generator = torch.Generator().manual_seed(seed)
     rows = []
     for step in range(steps + 1):
         comply, probs = policy_of(params)
-        if step % record_every == 0 or step == steps:
-            with torch.no_grad():
-                measured = measure(tree, comply, probs)
-            for t in range(1, tree.T + 1):
-                rows.append({"step": step, "t": t, "harm": measured["harm"], "kl": measured["kl"][t],
-                             "kl_decided": measured["kl_decided"][t]})
+        with torch.no_grad():
+            measured = measure(tree, comply, probs)
+        for t in range(1, tree.T + 1):
+            rows.append({"step": step, "t": t, "harm": measured["harm"], "kl": measured["kl"][t],
+                         "kl_decided": measured["kl_decided"][t]})
         if step == steps:
             break
         objective = (exact_objective(tree, lam, comply, probs) if n_samples is None
@@ -157,7 +156,7 @@ def separates_decided(tree: PrefixTree, policy: str) -> bool:
 
 def trajectory_table(automaton, settings: dict) -> "pd.DataFrame":
     """Every run of the ablation grid (``settings`` = config exact.ablation): per environment, policy, gradient
-    (exact, or sampled with n responses per step and a seed), recorded step and position t."""
+    (exact, or sampled with n responses per step and a seed), step and position t."""
     import pandas as pd
 
     from .deep import environment_tree
@@ -172,7 +171,7 @@ def trajectory_table(automaton, settings: dict) -> "pd.DataFrame":
                      for seed in range(1, sampled["seeds"] + 1)]
         for policy, n, seed in runs:
             rows = pd.DataFrame(descend(tree, policy, settings["lambda"], settings["learning_rate"], settings["steps"],
-                                        settings["record_every"], n, seed))
+                                        n, seed))
             rows.insert(0, "environment", environment)
             rows.insert(1, "policy", policy)
             rows.insert(2, "observes", OBSERVES[policy])
@@ -189,7 +188,7 @@ RUN = ["environment", "policy", "observes", "separates_decided", "gradient", "n_
 
 
 def run_curves(trajectories: "pd.DataFrame") -> "pd.DataFrame":
-    """Per run and recorded step: harm, total KL, KL past the horizon and KL at decided prefixes (sums over t)."""
+    """Per run and step: harm, total KL, KL past the horizon and KL at decided prefixes (sums over t)."""
     frame = trajectories.assign(kl_past_horizon=trajectories.kl.where(trajectories.past_horizon, 0.0))
     return (frame.groupby(RUN + ["step"], sort=False)
             .agg(harm=("harm", "first"), total_kl=("kl", "sum"), kl_past_horizon=("kl_past_horizon", "sum"),
@@ -202,7 +201,7 @@ MEASURES = ["total_kl", "kl_past_horizon", "kl_decided"]
 
 def at_harm(curve: "pd.DataFrame", level: float) -> dict:
     """The measures where a run's harm first falls to ``level``, linearly interpolated in harm between the two
-    recorded steps around the crossing (NaN if it never does)."""
+    steps around the crossing (NaN if it never does)."""
     harm = curve.harm.to_numpy()
     below = np.flatnonzero(harm <= level)
     if len(below) == 0:
