@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..theory.experiments import prefill_attack_curve
 from .latex import booktabs_table, fmt, fmt_sci, number_word, texttt
 
 
 def prefill_contrasts(prefill: pd.DataFrame, m: int, horizon_k: int) -> dict[str, float]:
     """P4(a)/P6 on the prefill table: how far the standard optimum is from the base past the horizon."""
+    from ..theory.experiments import prefill_attack_curve  # imports torch: only the rules that need it pay for it
+
     at_m = prefill[prefill.m == m]
     base = at_m[at_m.policy == "base"].set_index(["k", "j"])
     standard = at_m[at_m.policy == "standard"]
@@ -79,6 +80,8 @@ def exact_numbers(identities: dict, horizons: pd.DataFrame, kl: pd.DataFrame, pr
     numbers["StdVsBasePastHorizonWeighted"] = fmt(contrasts["standard_vs_base_past_horizon_weighted_max_abs"])
     numbers["FigBeta"] = fmt(figure_beta)
     numbers["FigMu"] = fmt(figure_mu)
+    from ..theory.experiments import prefill_attack_curve
+
     curve = prefill_attack_curve(prefill[prefill.m == default_m])
     sel = curve[(curve.policy == "recovery") & np.isclose(curve.beta, figure_beta) & np.isclose(curve.mu, figure_mu)]
     deepest = int(curve.k.max())

@@ -88,7 +88,7 @@ def gradient_test_figure(table: pd.DataFrame) -> plt.Figure:
         ax.axhline(0, color="0.3", linewidth=0.6)
         ax.set_yscale("symlog", linthresh=1e-2)
         ax.set(title=f"{method} (seed {int(part.seed.iloc[0])})", xlabel="position $t$",
-               ylabel=r"$U_t pprox \|E[h\,s_t]\|^2$" if ax is axes[0, 0] else None)
+               ylabel=r"$U_t \approx \|E[h\,s_t]\|^2$" if ax is axes[0, 0] else None)
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     return fig
