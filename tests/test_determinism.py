@@ -52,6 +52,9 @@ def test_synthetic_runs_are_identical_with_one_and_with_two_cores(tmp_path):
     model, seed, runs = paper_model(config, "synthetic"), config["synthetic"]["seeds"][0], compared_runs(config)
     two_cores = reviewer_run()
     targets = [f"results/synthetic/{model}/runs/{run}/seed{seed}/metrics.json" for run in runs]
+    # The gradient test of the compared runs that have one (the base and the tested methods).
+    targets += [path for run in runs
+                if (two_cores / (path := f"results/synthetic/{model}/runs/{run}/seed{seed}/gradient_test.csv")).exists()]
     run_snakemake(*targets, f"results/synthetic/{model}/harm_information.csv", "--cores", "1", "--configfile",
                   str(TEST_CONFIG), workdir=tmp_path)
     a, b = synthetic_files(two_cores, model, runs, seed), synthetic_files(tmp_path, model, runs, seed)
