@@ -19,4 +19,4 @@ with atomic_path(snakemake.output.summary_table) as tmp:
 with atomic_path(snakemake.output.verdict_table) as tmp:
     tmp.write_text(report.verdict_table_tex(verdicts, snakemake.rule))
 with atomic_path(snakemake.output.gradient_table) as tmp:
-    tmp.write_text(report.gradient_table_tex(verdicts[verdicts.p_adjusted.notna()], snakemake.rule))
+    tmp.write_text(report.gradient_table_tex(verdicts[report.is_gradient_row(verdicts)], snakemake.rule))

@@ -180,7 +180,7 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
     if len(verdict_e3):
         row = verdict_e3.iloc[0]
         n["SynEThreeDiff"] = fmt_interval(row["mean"], row.ci_low, row.ci_high) if np.isfinite(row.ci_low) else fmt(row["mean"])
-    gradient = verdict_table[verdict_table.p_adjusted.notna()] if "p_adjusted" in verdict_table else verdict_table.iloc[:0]
+    gradient = verdict_table[is_gradient_row(verdict_table)]
     counts = verdict_table.drop(gradient.index).verdict.value_counts()
     for verdict in ("confirmed", "refuted", "inconclusive", "untestable"):
         n[f"SynVerdict{verdict.capitalize()}"] = fmt(int(counts.get(verdict, 0)))
@@ -210,6 +210,11 @@ def summary_table(summary: pd.DataFrame, rule: str = "synthetic_numbers") -> str
                           label="tab:synthetic-summary", column_format="l" + "r" * len(shown))
 
 
+def is_gradient_row(verdicts: pd.DataFrame) -> pd.Series:
+    """The rows of the gradient test (``evaluate.verdicts.gradient_verdicts``): judged against a null band."""
+    return verdicts.metric.str.contains("sign-flip null", regex=False)
+
+
 def gradient_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
     """The gradient test's verdicts (rows of verdicts.csv with a Holm-adjusted p-value)."""
     frame = pd.DataFrame({
@@ -230,7 +235,7 @@ def gradient_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> 
 
 
 def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
-    table = table[table.p_adjusted.isna()] if "p_adjusted" in table else table
+    table = table[~is_gradient_row(table)]
     frame = pd.DataFrame({
         "prediction": table.prediction,
         "method": table.method.str.replace("_", r"\_"),
