@@ -207,8 +207,9 @@ def paper_results_table(ledger: pd.DataFrame, rule: str = "table_exact_paper_res
         r"\texttt{results/exact/paper\_results.csv}. Drawn by rule " + texttt(rule) + ".",
         label="tab:exact-paper-results",
         column_format="p{1.1cm}p{3.6cm}p{5.6cm}lrr",
+        footnotesize=True,
     )
-    return text.replace("\\centering\n", "\\centering\n\\footnotesize\n", 1)
+    return text
 
 
 def latex_quantity(text: str) -> str:
@@ -252,7 +253,7 @@ def ablation_table(verdicts: pd.DataFrame, rule: str = "table_exact_ablation") -
         return f"${fmt(row['mean'], 2)}\\,[{fmt(row.ci_low, 2)}, {fmt(row.ci_high, 2)}]$"
 
     frame = pd.DataFrame({
-        "Prediction": verdicts.prediction.str.replace("P2: ", "P2: ", regex=False),
+        "Prediction": verdicts.prediction,
         "Automaton": verdicts.environment,
         "Policy": verdicts.policy.map(texttt),
         "Harm": verdicts.harm_fraction.map(lambda f: "all steps" if not np.isfinite(f) else f"{f:g}$\\times$base"),
@@ -268,8 +269,9 @@ def ablation_table(verdicts: pd.DataFrame, rule: str = "table_exact_ablation") -
         r"drawn by rule " + texttt(rule) + ".",
         label="tab:exact-ablation",
         column_format="p{5.2cm}llp{1.5cm}rl",
+        footnotesize=True,
     )
-    return text.replace("\\centering\n", "\\centering\n\\footnotesize\n", 1)
+    return text
 
 
 def ablation_numbers(verdicts: pd.DataFrame, matched: pd.DataFrame, settings: dict) -> dict[str, str]:

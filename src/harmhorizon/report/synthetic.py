@@ -218,7 +218,7 @@ def is_gradient_row(verdicts: pd.DataFrame) -> pd.Series:
 def gradient_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
     """The gradient test's verdicts (rows of verdicts.csv with a Holm-adjusted p-value)."""
     frame = pd.DataFrame({
-        "prediction": table.prediction.str.replace("/P2", r"/P2", regex=False),
+        "prediction": table.prediction,
         "checkpoint": table.method.str.replace("_", r"\_"),
         r"$\sum_t U_t$ [null 95\%]": [f"${fmt(m, 3)}\\,[{fmt(lo, 3)}, {fmt(hi, 3)}]$"
                                        for m, lo, hi in zip(table["mean"], table.null_low, table.null_high)],
@@ -230,8 +230,8 @@ def gradient_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> 
                           r"own responses, against its sign-flip null, with Holm-adjusted one-sided $p$-values; rules "
                           r"registered in \texttt{config/predictions.yaml} (section \texttt{gradient\_test}). "
                           r"Computed by \texttt{harmhorizon.evaluate.verdicts.gradient\_verdicts}; drawn by rule "
-                          + texttt(rule) + ".", label="tab:synthetic-gradient", column_format="p{4.6cm}lp{3.4cm}rl")
-    return text.replace("\\centering\n", "\\centering\n\\footnotesize\n", 1)
+                          + texttt(rule) + ".", label="tab:synthetic-gradient", column_format="p{4.6cm}lp{3.4cm}rl", footnotesize=True)
+    return text
 
 
 def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
@@ -248,4 +248,4 @@ def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> s
                           r"by \texttt{harmhorizon.evaluate.verdicts.automaton\_verdicts} from the 95\% interval over seeds (collapsed "
                           r"runs excluded); the gradient test's verdicts are in Table~\ref{tab:synthetic-gradient}. "
                           r"Drawn by rule " + texttt(rule) + ".", label="tab:synthetic-verdicts",
-                          column_format="p{5.2cm}lp{4.2cm}l").replace("\\centering\n", "\\centering\n\\footnotesize\n", 1)
+                          column_format="p{5.2cm}lp{4.2cm}l", footnotesize=True)
