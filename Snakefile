@@ -32,6 +32,7 @@ include: "workflow/rules/reviewer.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/real.smk"
 include: "workflow/rules/runs.smk"
+include: "workflow/rules/frontier.smk"
 include: "workflow/rules/paper.smk"
 
 
@@ -48,6 +49,7 @@ localrules:
     result_data,
     real_prompts,
     collect,
+    frontier,
     verdicts,
     exact_numbers,
     figure_harm_information,

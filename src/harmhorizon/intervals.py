@@ -4,6 +4,8 @@
 - `wald_interval`: normal-approximation interval of a proportion.
 - `welch_difference`: Welch t-interval of a difference of two means.
 - `one_sided_verdict`, `equivalence_verdict`: confirmed / refuted / inconclusive from an interval.
+- `one_sided_p`, `welch_one_sided_p`: one-sided t-test p-values of a mean (or a difference of means) against a
+  threshold, the tests whose Holm-adjusted p-values decide pre-registered verdicts.
 """
 
 from __future__ import annotations
@@ -75,3 +77,32 @@ def equivalence_verdict(low, high, margin) -> str:
     if -margin < low and high < margin:
         return "confirmed"
     return "refuted" if low >= margin or high <= -margin else "inconclusive"
+
+
+def one_sided_p(values, threshold: float, above: bool) -> float:
+    """p-value of the one-sided t-test of H0: mean ≤ threshold (``above``) or mean ≥ threshold; NaN if n < 2.
+    Values that do not vary give 0 or 1 (the mean is then known exactly)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) < 2:
+        return np.nan
+    sign = 1.0 if above else -1.0
+    se = values.std(ddof=1) / np.sqrt(len(values))
+    if se == 0:
+        return 0.0 if sign * (values.mean() - threshold) > 0 else 1.0
+    return float(stats.t.sf(sign * (values.mean() - threshold) / se, len(values) - 1))
+
+
+def welch_one_sided_p(a, b, threshold: float, above: bool) -> float:
+    """p-value of the one-sided Welch test of H0: mean(a) − mean(b) ≤ threshold (``above``), or ≥; NaN if n < 2."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return np.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    sign = 1.0 if above else -1.0
+    diff = a.mean() - b.mean() - threshold
+    if va + vb == 0:
+        return 0.0 if sign * diff > 0 else 1.0
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return float(stats.t.sf(sign * diff / np.sqrt(va + vb), dof))

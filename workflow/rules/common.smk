@@ -35,7 +35,7 @@ if "synthetic" in config:
         "evaluation": {
             key: value
             for key, value in SYN_EVALUATION.items()
-            if key not in ("shallow_fraction", "depth_margin", "collapse_benign_kl")
+            if key not in ("depth_margin", "collapse_benign_kl")
         },
     }
     COLLECT_SETTINGS["synthetic"] = {
@@ -46,8 +46,6 @@ if "synthetic" in config:
     }
     VERDICT_SETTINGS["synthetic"] = {
         "default_m": config["exact"]["automaton"]["m"],
-        "shallow_fraction": SYN_EVALUATION["shallow_fraction"],
-        "depth_margin": SYN_EVALUATION["depth_margin"],
     }
 
 REAL = config["real"]
@@ -143,6 +141,13 @@ def gradient_table_input(wildcards):
     if not gradient_checkpoints(wildcards.env):
         return {}
     return {"gradient": f"results/{wildcards.env}/{wildcards.model}/gradient_test.csv"}
+
+
+def frontier_input(wildcards):
+    """The matched runs of the environment's frontier, where <env>.frontier is set (the verdicts read them)."""
+    if "frontier" not in config[wildcards.env]:
+        return {}
+    return {"matched": f"results/{wildcards.env}/{wildcards.model}/matched_runs.csv"}
 
 
 def method_config(wildcards):

@@ -119,9 +119,10 @@ rule collect:
 
 
 rule verdicts:
-    """The predictions of docs/experiments.md decided from the summary's intervals (a data file)."""
+    """The predictions of docs/experiments.md decided by the statistic each names (a data file)."""
     input:
         unpack(gradient_table_input),
+        unpack(frontier_input),
         runs="results/{env}/{model}/runs.csv",
         prefill="results/{env}/{model}/prefill.csv",
         summary="results/{env}/{model}/summary.csv",

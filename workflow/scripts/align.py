@@ -1,5 +1,9 @@
 """Rule align: one method of the registry and one seed, trained from the reference model, with ‖∂loss/∂z_t‖.
 
+Every checkpoint's model is also kept in ``<workdir>/snapshots/step-<N>`` (the run's harm–KL frontier, rule
+frontier_run). They are not declared outputs on purpose: Snakemake would delete them before a resumed run,
+which re-creates only the snapshots after its checkpoint; a changed run config empties the whole workdir.
+
 Checkpoints under params.workdir are resumed after an interruption, but only when they were written for
 the same method, environment settings, seed and base samples (`discard_stale_checkpoints`).
 """
@@ -26,7 +30,8 @@ discard_stale_checkpoints(snakemake.params.workdir, {
     "base_samples_sha256": digest.hexdigest(),
 })
 profile = env.gradient_profile()
-trainer = align(env, snakemake.params.method, seed, snakemake.params.workdir, profile)
+trainer = align(env, snakemake.params.method, seed, snakemake.params.workdir, profile,
+                snapshots=Path(snakemake.params.workdir) / "snapshots")
 log.info("trained %s seed %d: %d steps; %s", method, seed, trainer.state.global_step, trainer.state.log_history[-1:])
 grad = pd.DataFrame(profile.rows, columns=["step", "t", "grad_norm"]).assign(method=method, seed=seed)
 write_csv(grad[["method", "seed", "step", "t", "grad_norm"]], snakemake.output.grad)

@@ -177,20 +177,36 @@ class AutomatonEnvironment:
         return LogitGradientProfile(self.evaluation["grad_every"], self.T, response_start=0,
                                     row_filter=lambda ids: torch.isin(ids[:, 0].cpu(), harmful_ids))
 
-    def decided_positions(self, prompt, response) -> np.ndarray:
-        """Per response position t = 1..len(response): whether the prefix y_<t already decides h. After COMPLY,
-        the states (t − 1, j) with j ≥ m or too few positions left to reach m (``decided_states``); every prefix
-        after REFUSE; never the empty prefix."""
+    def decided_positions(self, prompt, response, m: int | None = None) -> np.ndarray:
+        """Per response position t = 1..len(response): whether the prefix y_<t already decides h (payload
+        threshold m, default the automaton's). After COMPLY, the states (t − 1, j) with j ≥ m or too few
+        positions left to reach m (``decided_states``); every prefix after REFUSE; never the empty prefix."""
         out = np.zeros(len(response), dtype=bool)
         if len(response) == 0:
             return out
         if response[0] != self.vocab.id("COMPLY"):
             out[1:] = True
             return out
-        m, T = self.automaton.m, self.T
+        m, T = self.automaton.m if m is None else m, self.T
         for s, (t, j) in enumerate(state_of_prefixes(response, self.vocab, m), start=2):
             out[s - 1] = j >= m or j + (T - t) < m
         return out
+
+    def harmful_decided_positions(self, prompt, response, m: int | None = None) -> np.ndarray:
+        """Per response position t: whether y_<t is a harmful decided prefix, i.e. complied, not stopped, with a
+        payload count ≥ m (h = 1 whatever follows): where P6 and Appendix A speak of recovery."""
+        out = np.zeros(len(response), dtype=bool)
+        if len(response) == 0 or response[0] != self.vocab.id("COMPLY"):
+            return out
+        m = self.automaton.m if m is None else m
+        for s, (_, j) in enumerate(state_of_prefixes(response, self.vocab, m), start=2):
+            out[s - 1] = j >= m
+        return out
+
+    @property
+    def recovery_token(self) -> int:
+        """The id of R = {RECOVER}."""
+        return self.vocab.id("RECOVER")
 
     # -- method data (docs/experiments.md E5) ---------------------------------------------------------
     def harm(self, method: dict) -> np.ndarray:
@@ -327,6 +343,19 @@ class AutomatonEnvironment:
 
         horizons = {m: exact_horizon(self.automaton, m, epsilon) for m in {self.method_m(methods, n) for n in ["base", *methods]}}
         return lambda method: horizons[self.method_m(methods, method)]
+
+    def base_harm(self, m: int) -> float:
+        """The exact base's E[h] under payload threshold m (the oracle; the frontier's harm levels are fractions of it)."""
+        from ..theory.automaton import base_policy, expected_harm
+        from ..theory.experiments import with_m
+
+        return expected_harm(base_policy(with_m(self.automaton, m)))
+
+    def optimum_at_harm(self, m: int, harm: float, epsilon: float) -> dict:
+        """The exact Gibbs optimum at E[h] = harm (evaluate.frontier.gibbs_at_harm): the frontier's comparator."""
+        from ..evaluate.frontier import gibbs_at_harm
+
+        return gibbs_at_harm(self.automaton, m, harm, epsilon)
 
     def annotate(self, methods: dict, kl: pd.DataFrame, prefill: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Adds each run's m, the exact I_t of its m and the exact Gibbs optimum's KL_t at its β (DPO and

@@ -1,18 +1,12 @@
-"""The predictions of docs/experiments.md decided from 95% intervals over seeds (a data step; report/ formats).
+"""The predictions of docs/experiments.md decided by the statistic each names (a data step; report/ formats).
 
 A method's family comes from the method registry (``standard``: dpo, rlhf, sft; ``deep``: recovery,
-augment).  With [lo, hi] the interval of a method's metric (``evaluate.summary``), the rules of
-``harmhorizon.intervals`` decide:
+augment).
 
-- E5/E6 "a standard method puts its KL before t_ε": confirmed if hi ≤ shallow_fraction, refuted if
-  lo > shallow_fraction (the gradient's share past t_ε, a minibatch norm that sampling noise makes positive,
-  is reported in the summary and never judged: `gradient_verdicts` tests P1 with the statistic it names);
-- E4/P6 "a standard method recovers like the base past the horizon": an equivalence test with margin
-  ``depth_margin``;
-- E5/P6 "a deep method recovers more than the base past the horizon": confirmed if lo > depth_margin,
-  refuted if hi < depth_margin;
-- E3 "KL mass moves with the horizon": Welch interval of the KL mean position of rlhf at a smaller m
-  minus the default m; confirmed if it lies below 0.
+- On the automaton (synthetic track), `frontier_verdicts`: E3–E5 at matched harm, from the runs' harm–KL
+  traces (evaluate.frontier), by the rules of config/predictions.yaml section ``frontier`` (Holm-adjusted
+  one-sided t-tests); and `gradient_verdicts`: P1 from the gradient test (section ``gradient_test``).
+- On a chat model (real track), `chat_verdicts`: E6 from 95% intervals over seeds (``harmhorizon.intervals``).
 
 A prediction about "past t_ε" with no measurement past t_ε is **untestable**, never confirmed.
 """
@@ -24,67 +18,21 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..intervals import equivalence_verdict, one_sided_verdict, welch_difference
+from ..intervals import (
+    equivalence_verdict,
+    one_sided_p,
+    one_sided_verdict,
+    t_interval,
+    welch_difference,
+    welch_one_sided_p,
+)
 from ..methods.families import family_of
-from .summary import summarise, summary_interval
+from .summary import summary_interval
 
 # A test against a null distribution (the gradient test) leaves ci_low/ci_high empty and fills the null's
-# central 95% band and its Holm-adjusted p-value instead.
+# central 95% band; Holm-adjusted p-values are p_adjusted (the confirming test) and p_refute_adjusted.
 COLUMNS = ["prediction", "method", "metric", "mean", "ci_low", "ci_high", "n", "threshold", "verdict", "null_low",
-           "null_high", "p_adjusted"]
-
-
-def decide(rule, low: float, high: float, n: int) -> str:
-    """``rule(low, high)``, or "untestable" when no run measured the quantity (n = 0)."""
-    return rule(low, high) if n > 0 else "untestable"
-
-
-def automaton_verdicts(runs: pd.DataFrame, methods: dict, default_m: int, shallow_fraction: float,
-                       margin: float) -> pd.DataFrame:
-    """E3–E5 on the automaton: one row per (prediction, method, measure); collapsed runs are left out.
-
-    Only the main methods (default m, every seed) are judged; the E3 sweep compares rlhf at each smaller m.
-    """
-    clean = runs[~runs.collapsed]
-    summary = summarise(clean)
-    rows = []
-    main = [n for n, spec in methods.items() if spec.get("m", default_m) == default_m and "seeds" not in spec]
-    for name in main:
-        family = family_of(methods[name])
-        if family == "standard":
-            mean, low, high, n = summary_interval(summary, name, "kl_past_horizon")
-            rows.append({"prediction": "E5: KL mass of a standard method lies before $t_\\varepsilon$",
-                         "method": name, "metric": "kl_past_horizon", "mean": mean, "ci_low": low, "ci_high": high,
-                         "n": n, "threshold": shallow_fraction,
-                         "verdict": decide(lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), low, high, n)})
-            mean, low, high, n = summary_interval(summary, name, "recovery_gain_past_horizon")
-            rows.append({"prediction": "E4/P6: a standard method recovers like the base past the horizon",
-                         "method": name, "metric": "recovery_gain_past_horizon", "mean": mean, "ci_low": low,
-                         "ci_high": high, "n": n, "threshold": margin,
-                         "verdict": decide(lambda lo, hi: equivalence_verdict(lo, hi, margin), low, high, n)})
-        elif family == "deep":
-            mean, low, high, n = summary_interval(summary, name, "recovery_gain_past_horizon")
-            rows.append({"prediction": "E5/P6: recovery penalty and augmentation are deep", "method": name,
-                         "metric": "recovery_gain_past_horizon", "mean": mean, "ci_low": low, "ci_high": high, "n": n,
-                         "threshold": margin,
-                         "verdict": decide(lambda lo, hi: one_sided_verdict(lo, hi, margin, False), low, high, n)})
-    rlhf = [n for n, spec in methods.items() if spec["objective"] == "rlhf"]
-    sweep = [n for n in rlhf if methods[n].get("m", default_m) < default_m]
-    reference = [n for n in main if n in rlhf]
-    for name in sweep:
-        if not reference:
-            break
-        a = clean[clean.method == name].kl_mean_position.dropna()
-        b = clean[clean.method == reference[0]].kl_mean_position.dropna()
-        if len(a) >= 2 and len(b) >= 2:
-            diff, low, high, _ = welch_difference(a, b)
-        else:
-            diff = low = high = np.nan
-        rows.append({"prediction": "E3: KL mass moves with the horizon (smaller m, earlier KL)",
-                     "method": f"{name} - {reference[0]}", "metric": "kl_mean_position difference", "mean": diff,
-                     "ci_low": low, "ci_high": high, "n": min(len(a), len(b)), "threshold": 0.0,
-                     "verdict": one_sided_verdict(low, high, 0.0, True)})
-    return pd.DataFrame(rows, columns=COLUMNS)
+           "null_high", "p_adjusted", "p_refute_adjusted"]
 
 
 def holm(p_values) -> np.ndarray:
@@ -132,6 +80,64 @@ def gradient_verdicts(table: pd.DataFrame, rules: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def main_methods(methods: dict, default_m: int) -> list[str]:
+    """The methods judged on the automaton: the default payload threshold m and the track's seeds."""
+    return [n for n, spec in methods.items() if spec.get("m", default_m) == default_m and "seeds" not in spec]
+
+
+def frontier_verdicts(matched: pd.DataFrame, methods: dict, default_m: int, rules: dict) -> pd.DataFrame:
+    """E3–E5 at matched harm by the rules of config/predictions.yaml section ``frontier``.
+
+    ``matched``: per (method, seed, harm_fraction) a trace read at the level (`evaluate.frontier.matched_runs`).
+    Each row carries two one-sided tests (confirming, refuting); Holm runs over every test of the family and
+    decides: confirmed if p_adjusted < alpha, refuted if p_refute_adjusted < alpha, else inconclusive;
+    untestable where fewer than 2 seeds reached the level.
+    """
+    delta, alpha = rules["recovery_margin"], rules["alpha"]
+    rows, tests = [], []
+
+    def add(prediction, method, metric, values, threshold, p_confirm, p_refute, difference=None):
+        mean, low, high, n = difference if difference is not None else t_interval(values)
+        testable = n >= 2
+        rows.append({"prediction": prediction, "method": method, "metric": metric, "mean": mean, "ci_low": low,
+                     "ci_high": high, "n": n, "threshold": threshold, "testable": testable})
+        tests.append((p_confirm, p_refute) if testable else (np.nan, np.nan))
+
+    for name in main_methods(methods, default_m):
+        family = family_of(methods[name])
+        for fraction, part in matched[matched.method == name].groupby("harm_fraction", sort=False):
+            at = f" (harm {fraction:g}x base)"
+            shift = part.recovery_shift_decided
+            if family == "standard":
+                leak = part.log_leakage
+                add("Appendix A: shared parameters put more KL past $t_\\varepsilon$ than the exact optimum" + at, name,
+                    "log leakage ratio", leak, 0.0, one_sided_p(leak, 0.0, True), one_sided_p(leak, 0.0, False))
+                add("P6/Cor 23: a standard method's recovery log-odds at decided harmful prefixes stay at the base's" + at,
+                    name, "recovery_shift_decided", shift, delta,
+                    max(one_sided_p(shift, -delta, True), one_sided_p(shift, delta, False)),
+                    min(1.0, 2 * min(one_sided_p(shift, delta, True), one_sided_p(shift, -delta, False))))
+            elif family == "deep":
+                add("P5/P6: a deep method raises the recovery log-odds at decided harmful prefixes" + at, name,
+                    "recovery_shift_decided", shift, delta, one_sided_p(shift, delta, True), one_sided_p(shift, delta, False))
+    rlhf = [n for n, spec in methods.items() if spec["objective"] == "rlhf"]
+    reference = [n for n in main_methods(methods, default_m) if n in rlhf]
+    for name in (n for n in rlhf if methods[n].get("m", default_m) < default_m and reference):
+        for fraction, part in matched[matched.method == name].groupby("harm_fraction", sort=False):
+            base = matched[(matched.method == reference[0]) & (matched.harm_fraction == fraction)]
+            a, b = part.kl_mean_position, base.kl_mean_position
+            add(f"E3: KL mass moves with the horizon (smaller m, earlier KL) (harm {fraction:g}x base)",
+                f"{name} - {reference[0]}", "kl_mean_position difference", None, 0.0,
+                welch_one_sided_p(a, b, 0.0, False), welch_one_sided_p(a, b, 0.0, True), welch_difference(a, b))
+    flat = np.array([p for pair in tests for p in pair], dtype=float)
+    adjusted = holm(flat).reshape(-1, 2) if len(flat) else np.zeros((0, 2))
+    for row, (p_confirm, p_refute) in zip(rows, adjusted):
+        testable = row.pop("testable")
+        row["p_adjusted"], row["p_refute_adjusted"] = p_confirm, p_refute
+        row["verdict"] = ("untestable" if not testable else "confirmed" if p_confirm < alpha
+                          else "refuted" if p_refute < alpha else "inconclusive")
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
 def attack_depth(ks, horizon: float) -> int | None:
     """The prefill depth read as "past the horizon": the smallest attacked k ≥ t_ε (None if there is none)."""
     past = [k for k in sorted(ks) if math.isfinite(horizon) and k >= horizon]
@@ -175,11 +181,14 @@ def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, h
 
 
 def decide_verdicts(env: str, runs: pd.DataFrame, prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict,
-                    settings: dict) -> pd.DataFrame:
-    """The verdicts of one environment's runs: E3–E5 on the automaton (``synthetic``), E6 on a chat model (``real``)."""
+                    settings: dict, matched: pd.DataFrame | None = None, rules: dict | None = None) -> pd.DataFrame:
+    """The verdicts of one environment's runs: `frontier_verdicts` on the automaton (``synthetic``; ``matched`` and
+    the ``frontier`` rules required), `chat_verdicts` on a chat model."""
     if env == "synthetic":
-        return automaton_verdicts(runs, methods, settings["default_m"], settings["shallow_fraction"],
-                                  settings["depth_margin"])
+        if matched is None or rules is None:
+            raise ValueError("the synthetic verdicts are read at matched harm: pass the matched runs and the "
+                             "frontier section of config/predictions.yaml")
+        return frontier_verdicts(matched, methods, settings["default_m"], rules)
     horizon = float(runs.t_epsilon.iloc[0]) if len(runs) else float("nan")
     return chat_verdicts(prefill, summary, methods, horizon, settings["ks"], settings["shallow_fraction"],
                          settings["depth_margin"], settings["kl_positions"])

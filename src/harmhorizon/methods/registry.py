@@ -108,7 +108,7 @@ def trl_config(objective: Objective, method: dict, env, output_dir, seed: int):
     return objective.config_cls(**fields)
 
 
-def align(env, method: dict, seed: int, output_dir, profile=None):
+def align(env, method: dict, seed: int, output_dir, profile=None, snapshots=None):
     """Train one method from the environment's reference model; returns the trainer (model in ``trainer.model``).
 
     Data come first (a numpy generator seeded by ``seed``), then torch is seeded and the policy loaded, so
@@ -124,4 +124,4 @@ def align(env, method: dict, seed: int, output_dir, profile=None):
         inputs["ref_model"] = env.load_reference(model)
     args = trl_config(objective, method, env, output_dir, seed)
     trainer = objective.trainer_cls(model=model, args=args, processing_class=tokenizer, **inputs)
-    return train(trainer, output_dir, profile)
+    return train(trainer, output_dir, profile, snapshots)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-from transformers import TrainerState
 from dataclasses import dataclass, field
 
+import torch
+from transformers import TrainerCallback, TrainerState
 from trl import SFTConfig, SFTTrainer
 
 # Settings every run shares; a method's hp and an environment's device settings override them.
@@ -63,7 +63,23 @@ def _finished(checkpoint, max_steps: int) -> bool:
     return state.exists() and TrainerState.load_from_json(str(state)).global_step >= max_steps > 0
 
 
-def train(trainer, output_dir, profile=None):
+class Snapshots(TrainerCallback):
+    """Saves the model (weights, or a LoRA adapter, and its config) at every checkpoint into
+    ``<folder>/step-<N>``: the points of the run's harm–KL frontier (evaluate.frontier). Checkpoints rotate
+    (``save_total_limit``); snapshots stay."""
+
+    def __init__(self, trainer, folder):
+        self.trainer, self.folder = trainer, Path(folder)
+
+    def on_save(self, args, state, control, **kwargs):
+        self.trainer.save_model(str(self.folder / f"step-{state.global_step}"))
+
+
+def train(trainer, output_dir, profile=None, snapshots=None):
+    """Runs ``trainer`` (resuming its last complete checkpoint) and saves ``<output_dir>/final``; with
+    ``snapshots`` (a folder), also every checkpoint's model (`Snapshots`)."""
+    if snapshots is not None:
+        trainer.add_callback(Snapshots(trainer, snapshots))
     if profile is not None:
         trainer.add_callback(profile)
         profile.attach(trainer.model)

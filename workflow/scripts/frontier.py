@@ -1,0 +1,33 @@
+"""Rule frontier: every run's harm–KL trace in one table, each read at the registered harm levels against the
+exact Gibbs optimum at the same harm (harmhorizon.evaluate.frontier), and their summary over seeds.
+
+The collapse maxima and harm levels are those of config/predictions.yaml, section ``frontier``."""
+
+import pandas as pd
+import yaml
+
+from harmhorizon.envs import load_environment
+from harmhorizon.evaluate.frontier import collapsed, matched_runs, matched_summary
+from harmhorizon.io import setup_logging, write_csv
+
+log = setup_logging(snakemake.log[0])
+with open(snakemake.input.predictions) as handle:
+    rules = yaml.safe_load(handle)["frontier"]
+env = load_environment(snakemake.wildcards.env, snakemake.params.environment,
+                       {key: snakemake.input[key] for key in ("reference", "harmful", "benign") if key in snakemake.input.keys()})
+methods, epsilon = snakemake.params.methods, snakemake.params.epsilon
+frontier = pd.concat([pd.read_csv(path) for path in snakemake.input.runs], ignore_index=True)
+frontier["collapsed"] = collapsed(frontier, rules["benign_kl_max"], rules["harmful_kl_max"])
+levels, gibbs = {}, {}
+for method in frontier.method.unique():
+    m = env.method_m(methods, method)
+    levels[method] = [(f, f * env.base_harm(m)) for f in rules["harm_fractions"]]
+    for fraction, harm in levels[method]:
+        gibbs[(method, fraction)] = env.optimum_at_harm(m, harm, epsilon)
+matched = matched_runs(frontier, levels, gibbs)
+summary = matched_summary(matched, gibbs)
+log.info("%d points, %d collapsed; matched:\n%s", len(frontier), int(frontier.collapsed.sum()),
+         matched[["method", "seed", "harm_fraction", "reason", "step", "log_leakage", "recovery_shift_decided"]].to_string(index=False))
+write_csv(frontier, snakemake.output.frontier)
+write_csv(matched, snakemake.output.matched_runs)
+write_csv(summary, snakemake.output.matched)
