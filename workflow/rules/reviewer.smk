@@ -40,6 +40,12 @@ RESULT_DATA = lambda wildcards: result_data_files(
         f"results/{env}/{PAPER_MODEL[env]}/gradient_test.csv"
         for env in ENVS
         if not gradient_checkpoints(env)
+    }
+    | {  # nor one without a frontier (<env>.frontier) its frontier tables
+        f"results/{env}/{PAPER_MODEL[env]}/{name}.csv"
+        for env in ENVS
+        if "frontier" not in config[env]
+        for name in ("frontier", "matched_runs", "matched")
     },
     [{"env": env, "model": PAPER_MODEL[env]} for env in ENVS],
 )
