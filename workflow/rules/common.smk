@@ -201,12 +201,13 @@ PAPER_FIGURES = {
         "prefill",
         "horizon_sweep",
         "gradient_test",
+        "frontier",
     ],
     "real": ["real_kl_profile", "real_prefill", "real_grad_profile"],
 }
 PAPER_TABLES = {
     "exact": ["identities", "horizons", "paper_results", "ablation"],
-    "synthetic": ["summary", "verdicts", "gradient_test"],
+    "synthetic": ["summary", "verdicts", "gradient_test", "matched"],
     "real": ["summary", "verdicts"],
     "reproducibility": ["wall_time", "performance"],
 }

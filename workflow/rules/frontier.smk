@@ -48,6 +48,7 @@ rule frontier:
         frontier="results/{env}/{model}/frontier.csv",
         matched_runs="results/{env}/{model}/matched_runs.csv",
         matched="results/{env}/{model}/matched.csv",
+        optimum="results/{env}/{model}/frontier_optimum.csv",
     log:
         "logs/{env}/{model}/frontier.log",
     benchmark:

@@ -84,7 +84,8 @@ if "synthetic" in config:
             "../scripts/synthetic_oracle.py"
 
     rule synthetic_figures:
-        """Every synthetic-track figure (seaborn): fidelity, KL and gradient by position, prefill, horizon sweep."""
+        """Every synthetic-track figure (seaborn): fidelity, KL and gradient by position, prefill, horizon sweep, the
+        gradient test and the harm–KL frontiers."""
         input:
             kl=f"{SYN_RESULTS}/kl_profile.csv",
             prefill=f"{SYN_RESULTS}/prefill.csv",
@@ -94,6 +95,9 @@ if "synthetic" in config:
             mc=f"{SYN_RESULTS}/harm_information.csv",
             fidelity=f"{SYN_RESULTS}/fidelity.json",
             gradient_test=f"{SYN_RESULTS}/gradient_test.csv",
+            frontier=f"{SYN_RESULTS}/frontier.csv",
+            optimum=f"{SYN_RESULTS}/frontier_optimum.csv",
+            matched=f"{SYN_RESULTS}/matched.csv",
         output:
             pdf=expand(
                 "results/figures/synthetic/{name}.pdf", name=PAPER_FIGURES["synthetic"]
@@ -126,6 +130,8 @@ if "synthetic" in config:
             verdicts=f"{SYN_RESULTS}/verdicts.csv",
             mc=f"{SYN_RESULTS}/harm_information.csv",
             fidelity=f"{SYN_RESULTS}/fidelity.json",
+            frontier=f"{SYN_RESULTS}/frontier.csv",
+            matched=f"{SYN_RESULTS}/matched.csv",
         output:
             numbers="results/synthetic/numbers.json",
             summary_table=report(
@@ -141,6 +147,11 @@ if "synthetic" in config:
             gradient_table=report(
                 "results/tables/synthetic/gradient_test.tex",
                 caption="../report/table_synthetic_gradient.rst",
+                category="Synthetic track",
+            ),
+            matched_table=report(
+                "results/tables/synthetic/matched.tex",
+                caption="../report/table_synthetic_matched.rst",
                 category="Synthetic track",
             ),
         log:

@@ -7,7 +7,7 @@ import pandas as pd
 import yaml
 
 from harmhorizon.envs import load_environment
-from harmhorizon.evaluate.frontier import collapsed, matched_runs, matched_summary
+from harmhorizon.evaluate.frontier import OPTIMUM_FRACTIONS, collapsed, matched_runs, matched_summary
 from harmhorizon.io import setup_logging, write_csv
 
 log = setup_logging(snakemake.log[0])
@@ -28,6 +28,10 @@ matched = matched_runs(frontier, levels, gibbs)
 summary = matched_summary(matched, gibbs)
 log.info("%d points, %d collapsed; matched:\n%s", len(frontier), int(frontier.collapsed.sum()),
          matched[["method", "seed", "harm_fraction", "reason", "step", "log_leakage", "recovery_shift_decided"]].to_string(index=False))
+# The exact optimum's whole frontier, for the figure: each m's Gibbs optimum on a grid of harm fractions.
+optimum = pd.DataFrame([{"m": m, "harm_fraction": f, "harm": f * env.base_harm(m), **env.optimum_at_harm(m, f * env.base_harm(m), epsilon)}
+                        for m in sorted({env.method_m(methods, n) for n in frontier.method.unique()}) for f in OPTIMUM_FRACTIONS])
+write_csv(optimum, snakemake.output.optimum)
 write_csv(frontier, snakemake.output.frontier)
 write_csv(matched, snakemake.output.matched_runs)
 write_csv(summary, snakemake.output.matched)

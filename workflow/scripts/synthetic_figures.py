@@ -25,5 +25,9 @@ figures = {
     "horizon_sweep": report.horizon_sweep_figure(kl[kl.method.isin(rlhf)], horizons),
     "gradient_test": report.gradient_test_figure(pd.read_csv(snakemake.input.gradient_test)),
 }
+matched = pd.read_csv(snakemake.input.matched)
+levels = matched[matched.method.isin(main)].harm_level.unique()
+figures["frontier"] = report.frontier_figure(pd.read_csv(snakemake.input.frontier), pd.read_csv(snakemake.input.optimum),
+                                             levels, default_m)
 for name, fig in figures.items():
     save_figure(fig, snakemake.output.pdf[list(figures).index(name)], snakemake.output.png[list(figures).index(name)])

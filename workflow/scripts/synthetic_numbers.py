@@ -1,4 +1,4 @@
-"""Rule synthetic_numbers: macros and the summary and verdict tables (formatting only)."""
+"""Rule synthetic_numbers: macros and the summary, verdict, gradient-test and matched-harm tables (formatting only)."""
 
 import json
 
@@ -12,7 +12,8 @@ setup_logging(snakemake.log[0])
 summary, runs = pd.read_csv(snakemake.input.summary), pd.read_csv(snakemake.input.runs)
 verdicts, mc = pd.read_csv(snakemake.input.verdicts), pd.read_csv(snakemake.input.mc)
 fidelity = json.loads(open(snakemake.input.fidelity).read())
-write_numbers(report.synthetic_numbers(summary, runs, verdicts, mc, fidelity, snakemake.params.settings),
+frontier, matched = pd.read_csv(snakemake.input.frontier), pd.read_csv(snakemake.input.matched)
+write_numbers(report.synthetic_numbers(summary, runs, verdicts, mc, fidelity, snakemake.params.settings, frontier, matched),
               snakemake.output.numbers)
 with atomic_path(snakemake.output.summary_table) as tmp:
     tmp.write_text(report.summary_table(summary, snakemake.rule))
@@ -20,3 +21,7 @@ with atomic_path(snakemake.output.verdict_table) as tmp:
     tmp.write_text(report.verdict_table_tex(verdicts, snakemake.rule))
 with atomic_path(snakemake.output.gradient_table) as tmp:
     tmp.write_text(report.gradient_table_tex(verdicts[report.is_gradient_row(verdicts)], snakemake.rule))
+main = [name for name, spec in snakemake.params.settings["methods"].items()
+        if spec.get("m", snakemake.params.settings["default_m"]) == snakemake.params.settings["default_m"]]
+with atomic_path(snakemake.output.matched_table) as tmp:
+    tmp.write_text(report.matched_table_tex(matched, main, snakemake.rule))

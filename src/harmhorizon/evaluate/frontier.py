@@ -30,6 +30,8 @@ from .policy import kl_matrix
 
 POINT_METRICS = ["harm", "total_kl", "benign_kl", "kl_past_horizon", "kl_decided", "recovery_shift_decided",
                  "recovery_gain_decided", "kl_mean_position"]
+# The harm fractions (of the exact base's E[h]) at which the exact optimum's frontier is drawn.
+OPTIMUM_FRACTIONS = tuple(np.round(np.linspace(0.05, 0.95, 19), 2))
 # Probabilities are clipped this far from 0 and 1 before a logit (float32 softmax resolves about 1e-7).
 PROBABILITY_FLOOR = 1.0e-7
 
