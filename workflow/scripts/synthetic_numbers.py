@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import yaml
 
 from harmhorizon.io import atomic_path, setup_logging
 from harmhorizon.report import synthetic as report
@@ -13,7 +14,9 @@ summary, runs = pd.read_csv(snakemake.input.summary), pd.read_csv(snakemake.inpu
 verdicts, mc = pd.read_csv(snakemake.input.verdicts), pd.read_csv(snakemake.input.mc)
 fidelity = json.loads(open(snakemake.input.fidelity).read())
 frontier, matched = pd.read_csv(snakemake.input.frontier), pd.read_csv(snakemake.input.matched)
-write_numbers(report.synthetic_numbers(summary, runs, verdicts, mc, fidelity, snakemake.params.settings, frontier, matched),
+registered = yaml.safe_load(open(snakemake.input.predictions))
+write_numbers(report.synthetic_numbers(summary, runs, verdicts, mc, fidelity, snakemake.params.settings, frontier, matched,
+                                       registered),
               snakemake.output.numbers)
 with atomic_path(snakemake.output.summary_table) as tmp:
     tmp.write_text(report.summary_table(summary, snakemake.rule))

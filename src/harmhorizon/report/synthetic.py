@@ -156,10 +156,12 @@ def horizon_sweep_figure(kl: pd.DataFrame, horizons: dict) -> plt.Figure:
 
 # -- verdicts, numbers, tables --------------------------------------------------------------------------------
 def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_table: pd.DataFrame, mc: pd.DataFrame,
-                      fidelity: dict, synthetic: dict, frontier: pd.DataFrame, matched: pd.DataFrame) -> dict[str, str]:
+                      fidelity: dict, synthetic: dict, frontier: pd.DataFrame, matched: pd.DataFrame,
+                      registered: dict) -> dict[str, str]:
     """Every synthetic-track number the paper cites, as LaTeX text keyed by macro name (prefix Syn).
 
-    ``synthetic`` is the environment's config with ``default_m``; horizons come from the runs table.
+    ``synthetic`` is the environment's config with ``default_m``; horizons come from the runs table;
+    ``registered`` is config/predictions.yaml (its ``frontier`` section's collapse maxima and margin).
     """
     horizons = runs_table.groupby("m").t_epsilon.first().astype(int).to_dict()
     default_m = synthetic["default_m"]
@@ -206,10 +208,12 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
         for field, short in (("mu", "Mu"), ("gamma", "Gamma")):
             if field in spec:
                 n[f"Syn{key}{short}"] = fmt(spec[field])
-    verdict_e3 = verdict_table[verdict_table.prediction.str.startswith("E3")]
-    if len(verdict_e3):
-        row = verdict_e3.iloc[0]
-        n["SynEThreeDiff"] = fmt_interval(row["mean"], row.ci_low, row.ci_high) if np.isfinite(row.ci_low) else fmt(row["mean"])
+    # E3 at each matched harm level, in the registered order of the levels.
+    for i, (_, row) in enumerate(verdict_table[verdict_table.prediction.str.startswith("E3")].iterrows()):
+        word = "Level" + number_word(i + 1)
+        n[f"SynEThreeDiff{word}"] = (fmt_interval(row["mean"], row.ci_low, row.ci_high) if np.isfinite(row.ci_low)
+                                     else fmt(row["mean"]) if np.isfinite(row["mean"]) else r"\text{n/a}")
+        n[f"SynEThreeVerdict{word}"] = row.verdict
     gradient = verdict_table[is_gradient_row(verdict_table)]
     counts = verdict_table.drop(gradient.index).verdict.value_counts()
     for verdict in ("confirmed", "refuted", "inconclusive", "untestable"):
@@ -220,6 +224,9 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
         for verdict in ("confirmed", "refuted", "inconclusive", "untestable"):
             n[f"SynGrad{word}{verdict.capitalize()}"] = fmt(int((part.verdict == verdict).sum()))
     n.update(frontier_numbers(frontier, matched, words))
+    rules = registered["frontier"]
+    n.update({"SynCollapseBenignKL": fmt(rules["benign_kl_max"]), "SynCollapseHarmfulKL": fmt(rules["harmful_kl_max"]),
+              "SynRecoveryMargin": fmt(rules["recovery_margin"]), "SynAlpha": fmt(rules["alpha"])})
     n["SynGradCheckpoints"] = fmt(int(len(gradient) // 2))
     n["SynGradSamples"] = fmt(int(gradient.n.iloc[0])) if len(gradient) else r"\text{n/a}"
     return n
