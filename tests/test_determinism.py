@@ -55,6 +55,8 @@ def test_synthetic_runs_are_identical_with_one_and_with_two_cores(tmp_path):
     # The gradient test of the compared runs that have one (the base and the tested methods).
     targets += [path for run in runs
                 if (two_cores / (path := f"results/synthetic/{model}/runs/{run}/seed{seed}/gradient_test.csv")).exists()]
+    # Each compared run's harm–KL trace (its snapshots, measured).
+    targets += [f"results/synthetic/{model}/runs/{run}/seed{seed}/frontier.csv" for run in runs if run != "base"]
     run_snakemake(*targets, f"results/synthetic/{model}/harm_information.csv", "--cores", "1", "--configfile",
                   str(TEST_CONFIG), workdir=tmp_path)
     a, b = synthetic_files(two_cores, model, runs, seed), synthetic_files(tmp_path, model, runs, seed)

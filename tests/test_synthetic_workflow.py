@@ -30,7 +30,12 @@ def test_the_session_run_writes_every_contract():
                  "prefill.csv": {"method", "seed", "k", "recovery_rate", "harm_rate", "n"},
                  "grad_profile.csv": {"method", "seed", "step", "t", "grad_norm"},
                  "summary.csv": {"method", "metric", "mean", "ci_low", "ci_high", "n_seeds"},
-                 "verdicts.csv": {"prediction", "method", "metric", "mean", "ci_low", "ci_high", "n", "threshold", "verdict"}}
+                 "verdicts.csv": {"prediction", "method", "metric", "mean", "ci_low", "ci_high", "n", "threshold", "verdict",
+                                  "p_adjusted", "p_refute_adjusted"},
+                 "frontier.csv": {"method", "seed", "step", "harm", "total_kl", "kl_past_horizon", "kl_decided",
+                                  "recovery_shift_decided", "collapsed"},
+                 "matched.csv": {"method", "harm_level", "metric", "mean", "ci_low", "ci_high", "n"},
+                 "frontier_optimum.csv": {"m", "harm", "beta", "kl_past_horizon"}}
     for name, columns in contracts.items():
         frame = pd.read_csv(out / name)
         assert columns <= set(frame.columns) and len(frame), name
@@ -48,3 +53,17 @@ def test_every_run_trains_its_configured_steps_on_its_configured_set_size():
         spec = synthetic["methods"][method]
         assert (steps, examples) == (spec["hp"]["max_steps"], spec["n_examples"]), method
     assert (table[table.method == "base"].train_steps == 0).all()
+
+
+def test_every_run_has_a_frontier_point_at_each_checkpoint():
+    """The align rule keeps a model per checkpoint, and frontier_run measures each, from the reference (step 0) on."""
+    from _reviewer_run import reviewer_run, run_config
+
+    synthetic = run_config()["synthetic"]
+    frontier = pd.read_csv(reviewer_run() / "results/synthetic" / paper_model(run_config(), "synthetic") / "frontier.csv")
+    for (method, seed), trace in frontier.groupby(["method", "seed"]):
+        hp = synthetic["methods"][method]["hp"]
+        expected = sorted({0, *range(hp["save_steps"], hp["max_steps"] + 1, hp["save_steps"]), hp["max_steps"]})
+        assert trace.step.tolist() == expected, (method, seed)
+        base = trace[trace.step == 0].iloc[0]
+        assert base.total_kl == 0 and base.kl_past_horizon == 0 and base.recovery_shift_decided == 0

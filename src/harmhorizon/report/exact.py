@@ -47,6 +47,8 @@ def exact_numbers(identities: dict, horizons: pd.DataFrame, kl: pd.DataFrame, pr
         "MCGradDirections": fmt(identities["mc_gradient_n_directions"]),
         "MCGradMaxZ": fmt(identities["mc_gradient_max_abs_z"], 2),
         "MCGradInCI": fmt(100 * identities["mc_gradient_fraction_in_ci"], 3),
+        "MCGradCoverageCI": "[" + fmt(100 * identities["mc_gradient_coverage_ci_low"], 3) + ", "
+                            + fmt(100 * identities["mc_gradient_coverage_ci_high"], 3) + "]",
         "MCVarianceRatio": fmt(identities["mc_reinforce_over_covariance_variance"], 2),
         "VarDecompErr": fmt_sci(identities["variance_decomposition_abs_error"]),
         "VarDecompRandomErr": fmt_sci(identities["variance_decomposition_random_max_abs_error"]),

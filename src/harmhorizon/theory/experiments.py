@@ -10,6 +10,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.stats import binom
 
 from .automaton import (
@@ -76,7 +77,11 @@ def identities(
     out["mc_gradient_n_samples"] = n_mc_samples
     out["mc_gradient_n_directions"] = n_mc_directions * n_neural
     out["mc_gradient_max_abs_z"] = max(r["mc_gradient_max_abs_z"] for r in mc)
-    out["mc_gradient_fraction_in_ci"] = float(np.mean([r["mc_gradient_fraction_in_ci"] for r in mc]))
+    inside, trials = sum(r["mc_gradient_n_inside"] for r in mc), n_mc_directions * n_neural
+    out["mc_gradient_fraction_in_ci"] = inside / trials
+    # Every direction is an independent trial (fresh samples): the coverage's exact (Clopper–Pearson) 95% interval.
+    interval = stats.binomtest(inside, trials).proportion_ci(0.95, method="exact")
+    out["mc_gradient_coverage_ci_low"], out["mc_gradient_coverage_ci_high"] = interval.low, interval.high
     out["mc_reinforce_over_covariance_variance"] = float(np.median([r["mc_reinforce_over_covariance_variance"] for r in mc]))
 
     info = harm_information(base)
