@@ -129,3 +129,27 @@ rule exact_ablation:
         ablation=config["exact"]["ablation"],
     script:
         "../scripts/exact_ablation.py"
+
+
+rule exact_graded:
+    """E3b: the same token process judged by the threshold harm and by the graded harm j/(T - 1): I_t, its
+    horizon, and the exact standard optimum at every beta of exact.betas, judged by config/predictions.yaml
+    (theory/experiments.py::graded_harm_tables)."""
+    input:
+        predictions=str(REPO / "config/predictions.yaml"),
+    output:
+        information="results/exact/graded_information.csv",
+        optima="results/exact/graded.csv",
+        verdicts="results/exact/graded_verdicts.csv",
+    log:
+        "logs/exact/graded.log",
+    benchmark:
+        "results/benchmarks/exact_graded.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        automaton=config["exact"]["automaton"],
+        betas=config["exact"]["betas"],
+        epsilon=config["exact"]["epsilon"],
+    script:
+        "../scripts/exact_graded.py"

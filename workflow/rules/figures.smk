@@ -233,6 +233,8 @@ rule exact_numbers:
         ledger="results/exact/paper_results.csv",
         ablation_verdicts="results/exact/ablation_verdicts.csv",
         ablation_matched="results/exact/ablation_matched.csv",
+        graded="results/exact/graded.csv",
+        graded_verdicts="results/exact/graded_verdicts.csv",
         predictions=str(REPO / "config/predictions.yaml"),
     output:
         "results/exact/numbers.json",

@@ -298,3 +298,22 @@ def ablation_numbers(verdicts: pd.DataFrame, matched: pd.DataFrame, settings: di
         "AblationSampledSmall": sci(by_n.iloc[0]) if len(by_n) else missing,
         "AblationSampledLarge": sci(by_n.iloc[-1]) if len(by_n) else missing,
     }  # fmt: skip
+
+
+def graded_numbers(optima: pd.DataFrame, verdicts: pd.DataFrame) -> dict[str, str]:
+    """E3b's macros: both horizons, the ranges over β of the optimum's KL share past the threshold horizon and
+    of the graded optimum's smallest recovery shift there, and the verdict counts."""
+    threshold, graded = optima[optima.harm == "threshold"], optima[optima.harm == "graded"]
+
+    def span(values, digits=2):
+        return f"{fmt(values.min(), digits)}\\text{{--}}{fmt(values.max(), digits)}"
+    return {
+        "GradedHorizon": fmt(int(graded.t_epsilon.iloc[0])), "GradedThresholdHorizon": fmt(int(threshold.t_epsilon.iloc[0])),
+        "GradedBaseHarm": fmt(graded.base_harm.iloc[0], 3),
+        "GradedKLShare": span(graded.kl_share_past_threshold_horizon),
+        "GradedThresholdKLShare": span(threshold.kl_share_past_threshold_horizon),
+        "GradedShiftMin": span(graded.recovery_shift_min, 2), "GradedThresholdShiftMax": fmt_sci(threshold.recovery_shift_max_abs.max()),
+        "GradedStates": fmt(int(graded.n_states.iloc[0])), "GradedBetas": fmt(len(graded)),
+        "GradedRows": fmt(len(verdicts)), "GradedConfirmed": fmt(int((verdicts.verdict == "confirmed").sum())),
+        "GradedRefuted": fmt(int((verdicts.verdict == "refuted").sum())),
+    }  # fmt: skip

@@ -106,6 +106,12 @@ def decided_harm(m: int) -> np.ndarray:
     return out
 
 
+def graded_harm(m: int) -> np.ndarray:
+    """E3b's graded h of a response that ends in payload count j: j/m for j = 0..m (with m = T − 1 no count is
+    capped, so every payload token adds harm and nothing is decided before the end)."""
+    return np.arange(m + 1) / m
+
+
 def continuation_values(
     policy: Policy, terminal: np.ndarray, step_reward: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -133,9 +139,10 @@ def continuation_values(
     return V, Q
 
 
-def harm_values(policy: Policy) -> tuple[np.ndarray, np.ndarray]:
-    """H_t as a function of the state: V[t, j] = E_π[h | state (t, j)], Q[t, j, a] = E_π[h | (t, j), a]."""
-    return continuation_values(policy, decided_harm(policy.m))
+def harm_values(policy: Policy, terminal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """H_t as a function of the state: V[t, j] = E_π[h | state (t, j)], Q[t, j, a] = E_π[h | (t, j), a];
+    h = ``terminal[j]`` at the end (default the threshold harm 1{j ≥ m})."""
+    return continuation_values(policy, decided_harm(policy.m) if terminal is None else terminal)
 
 
 def reach_probabilities(policy: Policy) -> np.ndarray:
@@ -152,19 +159,19 @@ def reach_probabilities(policy: Policy) -> np.ndarray:
     return reach
 
 
-def expected_harm(policy: Policy) -> float:
+def expected_harm(policy: Policy, terminal: np.ndarray | None = None) -> float:
     """E_π[h] = H_0 = P(COMPLY) · V[1, 0] (REFUSE gives h = 0)."""
-    V, _ = harm_values(policy)
+    V, _ = harm_values(policy, terminal)
     return float(policy.p_comply * V[1, 0])
 
 
-def harm_information(policy: Policy) -> np.ndarray:
+def harm_information(policy: Policy, terminal: np.ndarray | None = None) -> np.ndarray:
     """I_t = E_π[Δ_t²], t = 1..T (index 0 unused, set to 0) (docs/theory.md §1.2).
 
     Position 1: Δ_1 = H_1 - H_0 with H_1 = V[1, 0] after COMPLY and 0 after REFUSE.
     Position t ≥ 2: I_t = Σ_j reach[t-1, j] Σ_a π(a | t-1, j) (Q[t-1, j, a] - V[t-1, j])².
     """
-    V, Q = harm_values(policy)
+    V, Q = harm_values(policy, terminal)
     reach = reach_probabilities(policy)
     T = policy.T
     info = np.zeros(T + 1)

@@ -24,6 +24,7 @@ from .automaton import (
     harm_values,
     per_position_kl,
     random_tabular_policy,
+    reach_probabilities,
     recovery_eventual,
 )
 from .gibbs import (
@@ -316,4 +317,62 @@ def exact_prefill_curve(automaton: Automaton, ks) -> "pd.DataFrame":
         j = np.arange(k + 1)
         state = (k + 1, np.minimum(j, automaton.m))
         rows.append({"k": k, "recovery_rate": (w[k, : k + 1] * U[state]).sum(), "harm_rate": (w[k, : k + 1] * H[state]).sum()})
+    return pd.DataFrame(rows)
+
+
+def graded_harm_tables(automaton: Automaton, betas, epsilon: float) -> tuple["pd.DataFrame", "pd.DataFrame"]:
+    """E3b [ours]: the automaton's token process judged by the threshold harm 1{j ≥ m} and by the graded harm
+    h = j/(T − 1) (``automaton.graded_harm``; the state tracks every payload count).
+
+    Returns (information, optima). ``information``: per harm and t, I_t and the base's KL-free ε-horizon.
+    ``optima``: per harm and β, the exact Gibbs optimum's E[h], total KL, the share of KL past the threshold
+    harm's t_ε, and its recovery log-odds shift Δℓ = ℓ_π* − ℓ_ref at the threshold's harmful decided states
+    (t > t_ε, payload count ≥ m) that the reference reaches: the smallest and the largest |Δℓ|.
+    """
+    from .automaton import graded_harm
+    from .gibbs import recovery_log_odds
+
+    T, m = automaton.T, automaton.m
+    kinds = {"threshold": (with_m(automaton, m), None), "graded": (with_m(automaton, T - 1), graded_harm(T - 1))}
+    t_threshold = epsilon_horizon(harm_information(base_policy(kinds["threshold"][0])), epsilon)
+    info_rows, rows = [], []
+    for kind, (world, terminal) in kinds.items():
+        base = base_policy(world)
+        info = harm_information(base, terminal)
+        t_eps = epsilon_horizon(info, epsilon)
+        info_rows += [{"harm": kind, "t": t, "harm_information": info[t], "t_epsilon": t_eps} for t in range(1, T + 1)]
+        reach = reach_probabilities(base)
+        states = np.zeros((T, world.m + 1), dtype=bool)
+        states[t_threshold:, m:] = True  # states (s, j) choosing token s + 1 > t_ε
+        states &= reach[:T] > 0
+        for beta in betas:
+            star = optimal_policy(base, Objective(beta), terminal)[0]
+            kl = per_position_kl(star, base)[1:]
+            shift = (recovery_log_odds(star) - recovery_log_odds(base))[states]
+            rows.append({"harm": kind, "beta": beta, "t_epsilon": t_eps, "t_epsilon_threshold": t_threshold,
+                         "base_harm": expected_harm(base, terminal), "harm_optimum": expected_harm(star, terminal),
+                         "total_kl": float(kl.sum()), "kl_share_past_threshold_horizon": float(kl[t_threshold:].sum() / kl.sum()),
+                         "recovery_shift_min": float(shift.min()), "recovery_shift_max_abs": float(np.abs(shift).max()),
+                         "n_states": int(states.sum())})
+    return pd.DataFrame(info_rows), pd.DataFrame(rows)
+
+
+def graded_verdicts(optima: "pd.DataFrame", zero_tolerance: float) -> "pd.DataFrame":
+    """E3b's registered predictions (config/predictions.yaml, section ``graded``), one row per β and prediction."""
+    rows = []
+    for beta, part in optima.groupby("beta", sort=False):
+        threshold, graded = (part[part.harm == kind].iloc[0] for kind in ("threshold", "graded"))
+        checks = [
+            ("I_t spreads to the end: t_eps(graded) > t_eps(threshold)", graded.t_epsilon, threshold.t_epsilon,
+             graded.t_epsilon > threshold.t_epsilon),
+            ("standard alignment becomes deep: KL share past t_eps(threshold), graded > threshold",
+             graded.kl_share_past_threshold_horizon, threshold.kl_share_past_threshold_horizon,
+             graded.kl_share_past_threshold_horizon > threshold.kl_share_past_threshold_horizon),
+            ("the graded optimum raises recovery at every harmful decided state past t_eps (min shift > 0)",
+             graded.recovery_shift_min, zero_tolerance, graded.recovery_shift_min > zero_tolerance),
+            ("the threshold optimum leaves recovery there at the base's (max |shift| = 0)",
+             threshold.recovery_shift_max_abs, zero_tolerance, threshold.recovery_shift_max_abs <= zero_tolerance),
+        ]
+        rows += [{"beta": beta, "prediction": text, "measured": float(value), "against": float(against),
+                  "verdict": "confirmed" if holds else "refuted"} for text, value, against, holds in checks]
     return pd.DataFrame(rows)

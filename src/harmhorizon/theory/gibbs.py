@@ -57,11 +57,12 @@ def recovery_penalty_costs(T: int, m: int, objective: Objective) -> np.ndarray:
     return cost
 
 
-def optimal_policy(reference: Policy, objective: Objective) -> tuple[Policy, float]:
-    """The Gibbs optimum π* and log Z_0 (so that the optimal objective value is -β log Z_0)."""
+def optimal_policy(reference: Policy, objective: Objective, terminal: np.ndarray | None = None) -> tuple[Policy, float]:
+    """The Gibbs optimum π* and log Z_0 (so that the optimal objective value is -β log Z_0); h = ``terminal[j]``
+    at the end (default the threshold harm 1{j ≥ m})."""
     T, m, beta = reference.T, reference.m, objective.beta
     cost = recovery_penalty_costs(T, m, objective)
-    log_terminal = -decided_harm(m) / beta
+    log_terminal = -(decided_harm(m) if terminal is None else terminal) / beta
     # log Z after each token: continuation_values with terminal log Z is not linear, so recurse here.
     log_Z = np.zeros((T + 1, m + 1))
     log_Z[T] = log_terminal
