@@ -306,14 +306,16 @@ def graded_numbers(optima: pd.DataFrame, verdicts: pd.DataFrame) -> dict[str, st
     threshold, graded = optima[optima.harm == "threshold"], optima[optima.harm == "graded"]
 
     def span(values, digits=2):
-        return f"{fmt(values.min(), digits)}\\text{{--}}{fmt(values.max(), digits)}"
+        values = values.dropna()
+        return f"{fmt(values.min(), digits)}\\text{{--}}{fmt(values.max(), digits)}" if len(values) else r"\text{n/a}"
     return {
         "GradedHorizon": fmt(int(graded.t_epsilon.iloc[0])), "GradedThresholdHorizon": fmt(int(threshold.t_epsilon.iloc[0])),
         "GradedBaseHarm": fmt(graded.base_harm.iloc[0], 3),
         "GradedKLShare": span(graded.kl_share_past_threshold_horizon),
         "GradedThresholdKLShare": span(threshold.kl_share_past_threshold_horizon),
-        "GradedShiftMin": span(graded.recovery_shift_min, 2), "GradedThresholdShiftMax": fmt_sci(threshold.recovery_shift_max_abs.max()),
+        "GradedShiftMin": span(graded.recovery_shift_min, 2), "GradedThresholdShiftMax": fmt_sci(threshold.recovery_shift_max_abs.max()) if threshold.recovery_shift_max_abs.notna().any() else r"\text{n/a}",
         "GradedStates": fmt(int(graded.n_states.iloc[0])), "GradedBetas": fmt(len(graded)),
         "GradedRows": fmt(len(verdicts)), "GradedConfirmed": fmt(int((verdicts.verdict == "confirmed").sum())),
         "GradedRefuted": fmt(int((verdicts.verdict == "refuted").sum())),
+        "GradedUntestable": fmt(int((verdicts.verdict == "untestable").sum())),
     }  # fmt: skip

@@ -351,8 +351,9 @@ def graded_harm_tables(automaton: Automaton, betas, epsilon: float) -> tuple["pd
             shift = (recovery_log_odds(star) - recovery_log_odds(base))[states]
             rows.append({"harm": kind, "beta": beta, "t_epsilon": t_eps, "t_epsilon_threshold": t_threshold,
                          "base_harm": expected_harm(base, terminal), "harm_optimum": expected_harm(star, terminal),
-                         "total_kl": float(kl.sum()), "kl_share_past_threshold_horizon": float(kl[t_threshold:].sum() / kl.sum()),
-                         "recovery_shift_min": float(shift.min()), "recovery_shift_max_abs": float(np.abs(shift).max()),
+                         "total_kl": float(kl.sum()), "kl_share_past_threshold_horizon": float(kl[t_threshold:].sum() / kl.sum()) if t_threshold < T else np.nan,
+                         "recovery_shift_min": float(shift.min()) if shift.size else np.nan,
+                         "recovery_shift_max_abs": float(np.abs(shift).max()) if shift.size else np.nan,
                          "n_states": int(states.sum())})
     return pd.DataFrame(info_rows), pd.DataFrame(rows)
 
@@ -373,6 +374,8 @@ def graded_verdicts(optima: "pd.DataFrame", zero_tolerance: float) -> "pd.DataFr
             ("the threshold optimum leaves recovery there at the base's (max |shift| = 0)",
              threshold.recovery_shift_max_abs, zero_tolerance, threshold.recovery_shift_max_abs <= zero_tolerance),
         ]
+        # No harmful decided state past the threshold's t_ε (t_ε = T): the shift rows have nothing to judge.
         rows += [{"beta": beta, "prediction": text, "measured": float(value), "against": float(against),
-                  "verdict": "confirmed" if holds else "refuted"} for text, value, against, holds in checks]
+                  "verdict": "untestable" if np.isnan(value) else "confirmed" if holds else "refuted"}
+                 for text, value, against, holds in checks]
     return pd.DataFrame(rows)
