@@ -9,6 +9,7 @@ from datasets import Dataset
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import trl  # noqa: E402
+import pytest  # noqa: E402
 import yaml  # noqa: E402
 
 from conftest import REPO  # noqa: E402
@@ -86,6 +87,28 @@ def test_registry_maps_each_objective_to_trl_classes_and_the_schema_lists_exactl
     assert OBJECTIVES["recovery"].trainer_cls.compute_loss is not trl.SFTTrainer.compute_loss
     assert set(FAMILY) == set(OBJECTIVES)
     schema = yaml.safe_load((REPO / "config/schema.yaml").read_text())["properties"]
-    for track in ("synthetic", "real"):
-        methods = schema[track]["properties"]["methods"]["additionalProperties"]["properties"]
-        assert set(methods["objective"]["enum"]) == set(OBJECTIVES), track
+    enum = {track: set(schema[track]["properties"]["methods"]["additionalProperties"]["properties"]["objective"]["enum"])
+            for track in ("synthetic", "real")}
+    assert enum["synthetic"] == set(OBJECTIVES)
+    # recovery_rl needs the penalty's harmful prefixes as a reward, which only the automaton defines so far.
+    assert enum["real"] == set(OBJECTIVES) - {"recovery_rl"}
+
+
+def test_the_on_policy_recovery_reward_prices_every_non_recovering_token_after_comply():
+    """recovery_rl's reward: −μ Σ_{t≥2} γ^t 1{y_t ∉ R} up to the response's end, 0 after REFUSE (theory.gibbs costs)."""
+    from harmhorizon.envs.automaton import AutomatonEnvironment
+    from harmhorizon.synthetic.vocab import Vocabulary
+    from harmhorizon.theory.automaton import Automaton
+
+    vocab = Vocabulary(n_harmful_prompts=1, n_benign_prompts=1, n_payload=1, n_filler=1, n_content=1)
+    env = AutomatonEnvironment(Automaton(T=8), vocab, None, {})
+    ids = lambda text: [vocab.id(w) for w in text.split()]  # noqa: E731
+    pay, fil = vocab.groups["PAYLOAD"][0], vocab.groups["FILLER"][0]
+    reward = env.recovery_reward({"mu": 2.0, "gamma": 0.5})
+    completions = [ids(f"COMPLY {pay} {fil} RECOVER"), ids(f"COMPLY {pay} EOS"), ids("REFUSE EOS"),
+                   ids(f"COMPLY {pay} RECOVER {pay} {pay}")]
+    values = reward(None, None, completions)
+    assert values[0] == pytest.approx(-2.0 * (0.5**2 + 0.5**3))          # RECOVER at t = 4 is free
+    assert values[1] == pytest.approx(-2.0 * (0.5**2 + 0.5**3))          # EOS is not a recovery
+    assert values[2] == 0.0
+    assert values[3] == pytest.approx(-2.0 * 0.5**2)                     # nothing counts after the response ends

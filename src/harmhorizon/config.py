@@ -74,7 +74,7 @@ def check_synthetic_config(synthetic: dict, automaton: dict) -> None:
             f"synthetic.evaluation.prefill_ks = {synthetic['evaluation']['prefill_ks']} must be <= exact.automaton.T - 2 = {T - 2}; "
             "lower the largest k"
         )
-    needs = {"recovery": ("mu", "gamma")}
+    needs = {"recovery": ("mu", "gamma"), "recovery_rl": ("mu", "gamma")}
     for name, method in synthetic["methods"].items():
         if name == "base":
             raise ConfigError("synthetic.methods.base: 'base' is reserved for the unaligned model; rename the method")

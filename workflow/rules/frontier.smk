@@ -49,6 +49,7 @@ rule frontier:
         matched_runs="results/{env}/{model}/matched_runs.csv",
         matched="results/{env}/{model}/matched.csv",
         optimum="results/{env}/{model}/frontier_optimum.csv",
+        deep_optimum="results/{env}/{model}/deep_optimum.csv",
     log:
         "logs/{env}/{model}/frontier.log",
     benchmark:

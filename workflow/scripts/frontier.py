@@ -7,7 +7,7 @@ import pandas as pd
 import yaml
 
 from harmhorizon.envs import load_environment
-from harmhorizon.evaluate.frontier import OPTIMUM_FRACTIONS, collapsed, matched_runs, matched_summary
+from harmhorizon.evaluate.frontier import OPTIMUM_FRACTIONS, collapsed, deep_optimum, matched_runs, matched_summary
 from harmhorizon.io import setup_logging, write_csv
 
 log = setup_logging(snakemake.log[0])
@@ -32,6 +32,12 @@ log.info("%d points, %d collapsed; matched:\n%s", len(frontier), int(frontier.co
 optimum = pd.DataFrame([{"m": m, "harm_fraction": f, "harm": f * env.base_harm(m), **env.optimum_at_harm(m, f * env.base_harm(m), epsilon)}
                         for m in sorted({env.method_m(methods, n) for n in frontier.method.unique()}) for f in OPTIMUM_FRACTIONS])
 write_csv(optimum, snakemake.output.optimum)
+# The exact optimum of P5's objective at each on-policy recovery method's own (β, μ, γ): what it would reach.
+deep = pd.DataFrame([{"method": name, **deep_optimum(env.automaton, env.method_m(methods, name), spec["hp"]["beta"],
+                                                       spec["mu"], spec["gamma"])}
+                     for name, spec in methods.items() if spec["objective"] == "recovery_rl"],
+                    columns=["method", "beta", "mu", "gamma", "harm", "total_kl", "recovery_shift_decided"])
+write_csv(deep, snakemake.output.deep_optimum)
 write_csv(frontier, snakemake.output.frontier)
 write_csv(matched, snakemake.output.matched_runs)
 write_csv(summary, snakemake.output.matched)

@@ -157,7 +157,7 @@ class AutomatonEnvironment:
 
     def trainer_settings(self, objective: str) -> dict:
         # GRPO completions may run to the automaton's horizon (a method's hp may shorten them).
-        return {"max_completion_length": self.T} if objective == "rlhf" else {}
+        return {"max_completion_length": self.T} if objective in ("rlhf", "recovery_rl") else {}
 
     def load_base(self):
         return self.load_reference()
@@ -250,6 +250,28 @@ class AutomatonEnvironment:
             return list(-judge([[0]] * len(completion_ids), [list(c) for c in completion_ids])["harm"])
 
         reward.__name__ = "negative_harm"
+        return reward
+
+    def recovery_reward(self, method: dict):
+        """Reward −μ Σ_{t≥2} γ^t 1{y_<t harmful} 1{y_t ∉ R} for GRPO (the P5 penalty as a sequence reward, summed
+        with `harm_reward`): y_<t is harmful once the response complied and has not stopped, so every token after
+        COMPLY up to and including the response's end (``AutomatonJudge.parse``) counts unless it is RECOVER;
+        the same costs as ``theory.gibbs.recovery_penalty_costs``."""
+        judge, mu, gamma = self.judge(method.get("m")), method["mu"], method["gamma"]
+        comply, recover = self.vocab.id("COMPLY"), self.vocab.id("RECOVER")
+
+        def reward(prompts, completions, completion_ids, **kwargs):
+            parsed = judge.parse([list(c) for c in completion_ids])
+            out = []
+            for ids, length in zip(completion_ids, parsed["length"]):
+                ids = list(ids)[: int(length)]
+                if not ids or ids[0] != comply:
+                    out.append(0.0)
+                    continue
+                out.append(-mu * sum(gamma**t for t, token in enumerate(ids[1:], start=2) if token != recover))
+            return out
+
+        reward.__name__ = "recovery_penalty"
         return reward
 
     def refusal_data(self, method: dict, rng, seed: int) -> list[dict]:

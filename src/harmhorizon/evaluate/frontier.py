@@ -167,3 +167,20 @@ def matched_summary(matched: pd.DataFrame, gibbs: dict) -> pd.DataFrame:
                          "metric": metric, "mean": optimum[metric], "ci_low": np.nan, "ci_high": np.nan, "n": 0,
                          "n_runs": 0, "n_collapsed": 0, "n_not_reached": 0})
     return pd.DataFrame(rows)
+
+
+def deep_optimum(automaton, m: int, beta: float, mu: float, gamma: float) -> dict:
+    """The exact optimum of P5's objective E[h] + μ Σ_t γ^t P(harmful, y_t ∉ R) + β KL (theory.gibbs) at a method's
+    own (β, μ, γ): its E[h], total KL and the recovery log-odds shift at harmful decided states (payload count
+    ≥ m), averaged with the reference's reach, as `recovery_at_decided` averages over the reference's prefixes."""
+    from ..theory.automaton import base_policy, expected_harm, per_position_kl, reach_probabilities
+    from ..theory.experiments import with_m
+    from ..theory.gibbs import Objective, optimal_policy, recovery_log_odds
+
+    base = base_policy(with_m(automaton, m))
+    star = optimal_policy(base, Objective(beta, mu, gamma))[0]
+    weights = reach_probabilities(base)[1 : automaton.T, m]  # states (t, m), t = 1..T-1, choosing token t + 1
+    shift = (recovery_log_odds(star) - recovery_log_odds(base))[1:, m]
+    return {"beta": beta, "mu": mu, "gamma": gamma, "harm": expected_harm(star),
+            "total_kl": float(per_position_kl(star, base)[1:].sum()),
+            "recovery_shift_decided": float((weights * shift).sum() / weights.sum())}

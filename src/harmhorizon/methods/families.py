@@ -1,14 +1,15 @@
 """The family of each registered objective, readable without importing trl (the verdicts need only this).
 
 ``standard``: the objectives the paper analyses (dpo, rlhf, sft); ``deep``: built to act past the harm
-horizon (recovery, augment); ``baseline``: peer methods to compare with. ``methods.registry`` takes each
+horizon (recovery, recovery_rl, augment); ``baseline``: peer methods to compare with. ``methods.registry`` takes each
 objective's family from here; a test checks that both list the same objectives.
 """
 
 from __future__ import annotations
 
 FAMILIES = ("standard", "deep", "baseline")
-FAMILY = {"dpo": "standard", "rlhf": "standard", "sft": "standard", "augment": "deep", "recovery": "deep"}
+FAMILY = {"dpo": "standard", "rlhf": "standard", "sft": "standard", "augment": "deep", "recovery": "deep",
+          "recovery_rl": "deep"}
 
 
 def family_of(method: dict) -> str:

@@ -11,6 +11,12 @@ its trl config class, its trainer class and the inputs it asks of an environment
 | sft       | standard | SFTConfig / SFTTrainer                              | refusals and the benign anchor    |
 | augment   | deep     | SFTConfig / SFTTrainer                              | the sft data + harmful prefix → R |
 | recovery  | deep     | RecoveryPenaltyConfig / RecoveryPenaltyTrainer      | anchor data + a penalty hook      |
+| recovery_rl | deep   | GRPOConfig / GRPOTrainer                            | harmful prompts, rewards −h and   |
+|           |          |                                                    | −μ Σ_t γ^t 1{harmful} 1{y_t ∉ R}  |
+
+``recovery`` is the off-policy surrogate (an SFT anchor plus the penalty on fixed base prefixes, no KL term);
+``recovery_rl`` optimises P5's objective itself, on-policy with GRPO's KL term β to π_ref: E[h] + μ Σ_t γ^t
+P(harmful, not recovering at t) + β KL, whose exact optimum is ``theory.gibbs.optimal_policy``.
 
 A new method needs a config entry only (an existing objective with other fields); a new objective is
 one row here and, where it asks for new data, one method on each environment.
@@ -58,6 +64,11 @@ def _rlhf_inputs(env, method, rng, seed):
     return {"train_dataset": env.rl_prompts(method, rng), "reward_funcs": env.harm_reward(method)}
 
 
+def _recovery_rl_inputs(env, method, rng, seed):
+    return {"train_dataset": env.rl_prompts(method, rng),
+            "reward_funcs": [env.harm_reward(method), env.recovery_reward(method)]}
+
+
 def _sft_inputs(env, method, rng, seed):
     return {"train_dataset": env.refusal_data(method, rng, seed)}
 
@@ -77,11 +88,13 @@ def _recovery_config(method):
 
 
 SFT_DEFAULTS = (("completion_only_loss", True), ("packing", False))
+# On-policy sampling at temperature 1 over the full vocabulary (top_k 0, top_p 1).
+ON_POLICY_DEFAULTS = (("temperature", 1.0), ("top_p", 1.0), ("top_k", 0), ("log_completions", False))
 OBJECTIVES = {
     "dpo": Objective("dpo", FAMILY["dpo"], DPOConfig, DPOTrainer, _dpo_inputs, needs_reference=True),
-    # On-policy sampling at temperature 1 over the full vocabulary (top_k 0, top_p 1).
-    "rlhf": Objective("rlhf", FAMILY["rlhf"], GRPOConfig, GRPOTrainer, _rlhf_inputs,
-                      config_defaults=(("temperature", 1.0), ("top_p", 1.0), ("top_k", 0), ("log_completions", False))),
+    "rlhf": Objective("rlhf", FAMILY["rlhf"], GRPOConfig, GRPOTrainer, _rlhf_inputs, config_defaults=ON_POLICY_DEFAULTS),
+    "recovery_rl": Objective("recovery_rl", FAMILY["recovery_rl"], GRPOConfig, GRPOTrainer, _recovery_rl_inputs,
+                             config_defaults=ON_POLICY_DEFAULTS),
     "sft": Objective("sft", FAMILY["sft"], SFTConfig, SFTTrainer, _sft_inputs, config_defaults=SFT_DEFAULTS),
     "augment": Objective("augment", FAMILY["augment"], SFTConfig, SFTTrainer, _augment_inputs, config_defaults=SFT_DEFAULTS),
     "recovery": Objective("recovery", FAMILY["recovery"], RecoveryPenaltyConfig, RecoveryPenaltyTrainer, _recovery_inputs,
