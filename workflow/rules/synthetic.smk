@@ -132,6 +132,7 @@ if "synthetic" in config:
             fidelity=f"{SYN_RESULTS}/fidelity.json",
             frontier=f"{SYN_RESULTS}/frontier.csv",
             matched=f"{SYN_RESULTS}/matched.csv",
+            deep_optimum=f"{SYN_RESULTS}/deep_optimum.csv",
             predictions=str(REPO / "config/predictions.yaml"),
         output:
             numbers="results/synthetic/numbers.json",

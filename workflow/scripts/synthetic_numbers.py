@@ -16,7 +16,7 @@ fidelity = json.loads(open(snakemake.input.fidelity).read())
 frontier, matched = pd.read_csv(snakemake.input.frontier), pd.read_csv(snakemake.input.matched)
 registered = yaml.safe_load(open(snakemake.input.predictions))
 write_numbers(report.synthetic_numbers(summary, runs, verdicts, mc, fidelity, snakemake.params.settings, frontier, matched,
-                                       registered),
+                                       registered, pd.read_csv(snakemake.input.deep_optimum)),
               snakemake.output.numbers)
 with atomic_path(snakemake.output.summary_table) as tmp:
     tmp.write_text(report.summary_table(summary, snakemake.rule))

@@ -157,7 +157,7 @@ def horizon_sweep_figure(kl: pd.DataFrame, horizons: dict) -> plt.Figure:
 # -- verdicts, numbers, tables --------------------------------------------------------------------------------
 def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_table: pd.DataFrame, mc: pd.DataFrame,
                       fidelity: dict, synthetic: dict, frontier: pd.DataFrame, matched: pd.DataFrame,
-                      registered: dict) -> dict[str, str]:
+                      registered: dict, deep: pd.DataFrame | None = None) -> dict[str, str]:
     """Every synthetic-track number the paper cites, as LaTeX text keyed by macro name (prefix Syn).
 
     ``synthetic`` is the environment's config with ``default_m``; horizons come from the runs table;
@@ -223,7 +223,7 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
         part = gradient[gradient.metric.str.contains(f"({stratum})", regex=False)]
         for verdict in ("confirmed", "refuted", "inconclusive", "untestable"):
             n[f"SynGrad{word}{verdict.capitalize()}"] = fmt(int((part.verdict == verdict).sum()))
-    n.update(frontier_numbers(frontier, matched, words))
+    n.update(frontier_numbers(frontier, matched, words, deep))
     rules = registered["frontier"]
     n.update({"SynCollapseBenignKL": fmt(rules["benign_kl_max"]), "SynCollapseHarmfulKL": fmt(rules["harmful_kl_max"]),
               "SynRecoveryMargin": fmt(rules["recovery_margin"]), "SynAlpha": fmt(rules["alpha"])})
@@ -232,9 +232,14 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
     return n
 
 
-def frontier_numbers(frontier: pd.DataFrame, matched: pd.DataFrame, words: dict) -> dict[str, str]:
-    """Macros of the frontier: its size, collapsed points, and per method and harm level the leakage ratio
-    (geometric mean [95%]), the recovery log-odds shift and the exact optimum's KL past t_ε."""
+def frontier_numbers(frontier: pd.DataFrame, matched: pd.DataFrame, words: dict,
+                     deep: pd.DataFrame | None = None) -> dict[str, str]:
+    """Macros of the frontier: its size, collapsed points, per method and harm level the leakage ratio
+    (geometric mean [95%]), the recovery log-odds shift and the exact optimum's KL past t_ε; per method the
+    final model's shift (mean [95%] over seeds) and, for the on-policy recovery methods (``deep``), the exact
+    P5 optimum's at the same (β, μ, γ)."""
+    from ..intervals import t_interval
+
     n = {"SynFrontierPoints": fmt(len(frontier)), "SynFrontierCollapsed": fmt(int(frontier.collapsed.sum())),
          "SynFrontierSnapshots": fmt(int(frontier.groupby(["method", "seed"]).size().max()))}
     level_words = {}
@@ -256,6 +261,13 @@ def frontier_numbers(frontier: pd.DataFrame, matched: pd.DataFrame, words: dict)
                         if np.isfinite(r.ci_low) else fmt(transform(r.mean), 2) if np.isfinite(r.mean) else r"\text{n/a}")
                 n[f"Syn{key}{short}{word}"] = text
                 n[f"Syn{key}Reached{word}"] = fmt(int(r.n))
+    final = frontier[frontier.step == frontier.groupby(["method", "seed"]).step.transform("max")]
+    for method, part in final.groupby("method"):
+        mean, low, high, _ = t_interval(part.recovery_shift_decided)
+        n[f"Syn{words[method]}ShiftFinal"] = fmt_interval(mean, low, high, 2) if np.isfinite(low) else fmt(mean, 2)
+    for r in (deep.itertuples() if deep is not None else ()):
+        n[f"Syn{words[r.method]}OptimumShift"] = fmt(r.recovery_shift_decided, 3)
+        n[f"Syn{words[r.method]}OptimumKL"] = fmt(r.total_kl, 3)
     return n
 
 
