@@ -14,13 +14,16 @@ def paper():
     return load_config("config.yaml")
 
 
-def test_paper_config_has_three_seeds_for_every_method(paper):
+def test_paper_config_has_five_seeds_for_every_method(paper):
+    """Every frontier point has at least 5 seeds; both forms of the recovery penalty at γ = 1 and γ < 1."""
     syn = paper["synthetic"]
-    assert len(syn["seeds"]) >= 3
-    objectives = {m["objective"] for name, m in syn["methods"].items() if "seeds" not in m}
-    assert objectives == {"dpo", "rlhf", "sft", "recovery", "augment"}
-    gammas = {m["gamma"] for m in syn["methods"].values() if m["objective"] == "recovery"}
-    assert 1.0 in gammas and min(gammas) < 1.0
+    assert len(syn["seeds"]) >= 5
+    assert all("seeds" not in m for m in syn["methods"].values())
+    objectives = {m["objective"] for m in syn["methods"].values()}
+    assert objectives == {"dpo", "rlhf", "sft", "recovery", "recovery_rl", "augment"}
+    for objective in ("recovery", "recovery_rl"):
+        gammas = {m["gamma"] for m in syn["methods"].values() if m["objective"] == objective}
+        assert 1.0 in gammas and min(gammas) < 1.0, objective
 
 
 def test_plan_lists_every_run(paper):
