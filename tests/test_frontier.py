@@ -133,3 +133,14 @@ def test_harmful_decided_prefixes_are_those_past_m_payloads():
     assert env.harmful_decided_positions([0], response, m=1).tolist() == [False, False, True, True, True, True]
     assert not env.harmful_decided_positions([0], words("REFUSE EOS")).any()
     assert env.recovery_token == vocab.id("RECOVER")
+
+
+def test_the_mean_kl_position_is_read_from_the_interpolated_profile_even_next_to_the_reference():
+    """At the reference the ratio Σ t KL_t / Σ KL_t is undefined; between it and a snapshot the profile scales,
+    so the ratio at any harm on that segment is the snapshot's."""
+    trace = pd.DataFrame({"step": [0, 5], "harm": [0.5, 0.1], "total_kl": [0.0, 2.0], "kl_mean_position": [np.nan, 4.0],
+                          "kl_past_horizon": [0.0, 0.4], "benign_kl": 0.0, "kl_decided": 0.0, "recovery_shift_decided": 0.0,
+                          "recovery_gain_decided": 0.0, "collapsed": False, "method": "rlhf", "seed": 1})
+    optimum = {"kl_past_horizon": 0.1}
+    matched = matched_runs(trace, {"rlhf": [(0.5, 0.3)]}, {("rlhf", 0.5): optimum})
+    assert matched.kl_mean_position.iloc[0] == pytest.approx(4.0) and matched.total_kl.iloc[0] == pytest.approx(1.0)

@@ -129,10 +129,15 @@ def matched_runs(frontier: pd.DataFrame, levels: dict, gibbs: dict) -> pd.DataFr
     fraction): `gibbs_at_harm`}.  ``log_leakage`` = log(kl_past_horizon / the optimum's kl_past_horizon).
     """
     rows = []
-    metrics = [name for name in POINT_METRICS if name != "harm"]
+    metrics = [name for name in POINT_METRICS if name not in ("harm", "kl_mean_position")] + ["kl_first_moment"]
+    # kl_mean_position is a ratio, undefined at the reference (no KL): interpolate its numerator Σ_t t KL_t and
+    # Σ_t KL_t, i.e. the KL profile itself, and divide.
+    frontier = frontier.assign(kl_first_moment=(frontier.kl_mean_position * frontier.total_kl).where(frontier.total_kl > 0, 0.0))
     for (method, seed), trace in frontier.groupby(["method", "seed"], sort=False):
         for fraction, harm in levels[method]:
             values, reason = at_harm(trace, harm, metrics)
+            moment = values.pop("kl_first_moment")
+            values["kl_mean_position"] = moment / values["total_kl"] if values["total_kl"] > 0 else np.nan
             optimum = gibbs[(method, fraction)]
             # No ratio where the optimum puts no KL past t_ε (t_ε = T): nothing to leak relative to.
             leakage = values["kl_past_horizon"] / optimum["kl_past_horizon"] if optimum["kl_past_horizon"] > 0 else np.nan
