@@ -213,7 +213,7 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
         word = "Level" + number_word(i + 1)
         n[f"SynEThreeDiff{word}"] = (fmt_interval(row["mean"], row.ci_low, row.ci_high) if np.isfinite(row.ci_low)
                                      else fmt(row["mean"]) if np.isfinite(row["mean"]) else r"\text{n/a}")
-        n[f"SynEThreeVerdict{word}"] = row.verdict
+        n[f"SynEThreeVerdict{word}"] = rf"\text{{{row.verdict}}}"
     gradient = verdict_table[is_gradient_row(verdict_table)]
     counts = verdict_table.drop(gradient.index).verdict.value_counts()
     for verdict in ("confirmed", "refuted", "inconclusive", "untestable"):
