@@ -284,7 +284,7 @@ def summary_table(summary: pd.DataFrame, rule: str = "synthetic_numbers") -> str
         rows.append(row)
     return booktabs_table(pd.DataFrame(rows), caption=r"Synthetic track: every method, mean and 95\% $t$-interval over seeds "
                           r"(base: sampling seeds). Drawn by rule " + texttt(rule) + ".",
-                          label="tab:synthetic-summary", column_format="l" + "r" * len(shown))
+                          label="tab:synthetic-summary", column_format="l" + "r" * len(shown), fit_width=True)
 
 
 def matched_table_tex(matched: pd.DataFrame, methods, rule: str = "synthetic_numbers") -> str:
@@ -320,7 +320,8 @@ def matched_table_tex(matched: pd.DataFrame, methods, rule: str = "synthetic_num
                           r"KL in nats per response; leakage: KL past $t_\varepsilon$ over the exact Gibbs optimum's at "
                           r"the same harm (geometric mean); $\Delta\ell$: recovery log-odds shift at decided harmful "
                           r"prefixes (the optimum's is 0). Computed by \texttt{harmhorizon.evaluate.frontier}; drawn by rule "
-                          + texttt(rule) + ".", label="tab:synthetic-matched", column_format="lrrrrrrr", footnotesize=True)
+                          + texttt(rule) + ".", label="tab:synthetic-matched", column_format="lrrrrrrr", footnotesize=True,
+                          fit_width=True)
 
 
 def is_gradient_row(verdicts: pd.DataFrame) -> pd.Series:
