@@ -101,7 +101,7 @@ def frontier_figure(frontier: pd.DataFrame, optimum: pd.DataFrame, levels, defau
     data = frontier[frontier.m == default_m]
     best = optimum[optimum.m == default_m].sort_values("harm")
     methods = list(dict.fromkeys(data.method))
-    palette = dict(zip(methods, sns.color_palette("tab10", len(methods))))
+    palette = dict(zip(methods, sns.color_palette("tab20", len(methods))))
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.0))
     for ax, column, label in ((axes[0], "kl_past_horizon", r"$\sum_{t>t_\varepsilon}$KL$_t$ (nats)"),
                               (axes[1], "recovery_shift_decided", r"$\Delta\ell$ at decided harmful prefixes")):
