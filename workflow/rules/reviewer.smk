@@ -45,7 +45,13 @@ RESULT_DATA = lambda wildcards: result_data_files(
         f"results/{env}/{PAPER_MODEL[env]}/{name}.csv"
         for env in ENVS
         if "frontier" not in config[env]
-        for name in ("frontier", "matched_runs", "matched", "frontier_optimum", "deep_optimum")
+        for name in (
+            "frontier",
+            "matched_runs",
+            "matched",
+            "frontier_optimum",
+            "deep_optimum",
+        )
     },
     [{"env": env, "model": PAPER_MODEL[env]} for env in ENVS],
 )
