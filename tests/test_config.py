@@ -67,8 +67,8 @@ def test_schema_rejects_bad_values_naming_the_key(path, value, key_in_message):
         ("exact.automaton.q", 0.97, "q + r + e"),
         ("exact.m_sweep", [2, 40], "exact.m_sweep"),
         ("exact.prefill.figure", {"beta": 3.0, "mu": 0.1}, "exact.prefill.figure.beta"),
-        ("synthetic.methods.dpo.hp.save_steps", KeyError, "synthetic.methods.dpo.hp needs max_steps and save_steps"),
-        ("synthetic.methods.sft.hp.save_steps", 99, "synthetic.methods.sft.hp needs max_steps and save_steps"),
+        ("synthetic.methods.dpo.hp.max_steps", KeyError, "synthetic.methods.dpo.hp needs max_steps"),
+        ("synthetic.methods.sft.hp.save_steps", 99, "synthetic.methods.sft.hp needs max_steps"),
     ],
 )
 def test_cross_key_checks_name_the_key(path, value, key_in_message):

@@ -85,9 +85,9 @@ def check_synthetic_config(synthetic: dict, automaton: dict) -> None:
             raise ConfigError(f"synthetic.methods.{name}.m = {method['m']} exceeds exact.automaton.T - 1 = {T - 1}; lower it")
 
         hp = method["hp"]
-        if not {"max_steps", "save_steps"} <= set(hp) or not 0 < hp["save_steps"] <= hp["max_steps"]:
+        if "max_steps" not in hp or not 0 < hp.get("save_steps", hp["max_steps"]) <= hp["max_steps"]:
             raise ConfigError(
-                f"synthetic.methods.{name}.hp needs max_steps and save_steps with 0 < save_steps <= max_steps "
-                f"(got {hp.get('max_steps')}, {hp.get('save_steps')}): each checkpoint is a point of the run's "
-                "harm–KL frontier; set both"
+                f"synthetic.methods.{name}.hp needs max_steps, and save_steps (default max_steps) with "
+                f"0 < save_steps <= max_steps (got {hp.get('max_steps')}, {hp.get('save_steps')}): each checkpoint "
+                "is a point of the run's harm–KL frontier; set them"
             )

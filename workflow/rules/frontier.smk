@@ -32,7 +32,9 @@ rule frontier_run:
         methods=lambda wildcards: config[wildcards.env]["methods"],
         epsilon=EPSILON,
         n_samples=lambda wildcards: config[wildcards.env]["frontier"]["n_samples"],
-        save_steps=lambda wildcards: method_config(wildcards)["hp"]["save_steps"],
+        save_steps=lambda wildcards: method_config(wildcards)["hp"].get(
+            "save_steps", method_config(wildcards)["hp"]["max_steps"]
+        ),
         max_steps=lambda wildcards: method_config(wildcards)["hp"]["max_steps"],
     script:
         "../scripts/frontier_run.py"
