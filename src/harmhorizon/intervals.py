@@ -1,7 +1,7 @@
 """95% intervals over seeds or sequences, and the verdict rules that read them (shared by every track).
 
 - `t_interval`: Student-t interval of a mean; `t_intervals` the same from per-row moments (vectorised).
-- `wald_interval`: normal-approximation interval of a proportion.
+- `wald_interval`: normal-approximation interval of a proportion; `clopper_pearson` its exact interval.
 - `welch_difference`: Welch t-interval of a difference of two means.
 - `one_sided_verdict`, `equivalence_verdict`: confirmed / refuted / inconclusive from an interval.
 - `one_sided_p`, `welch_one_sided_p`: one-sided t-test p-values of a mean (or a difference of means) against a
@@ -42,6 +42,16 @@ def wald_interval(values, confidence: float = 0.95) -> tuple[float, float, float
     p = float(values.mean())
     half = float(stats.norm.ppf(0.5 + confidence / 2) * (p * (1 - p) / n) ** 0.5)
     return p, p - half, p + half, n
+
+
+def clopper_pearson(k, n, confidence: float = 0.95):
+    """(low, high) arrays: exact (Clopper–Pearson) intervals of proportions from k successes in n trials."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    a = (1 - confidence) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(k <= 0, 0.0, stats.beta.ppf(a, np.maximum(k, 1), n - k + 1))
+        high = np.where(k >= n, 1.0, stats.beta.ppf(1 - a, k + 1, np.maximum(n - k, 1)))
+    return low, high
 
 
 def welch_difference(a, b, confidence: float = 0.95) -> tuple[float, float, float, int]:

@@ -183,6 +183,19 @@ def real_source(wildcards):
     return REAL["models"][wildcards.model]["source"]
 
 
+def mc_coverage_designs():
+    """The Monte Carlo I_t designs whose coverage exact_mc_coverage simulates: exact.mc_coverage.designs, then
+    the synthetic track's own (synthetic.evaluation.mc) when the config has one and it is not listed.
+    """
+    designs = [dict(d) for d in config["exact"]["mc_coverage"]["designs"]]
+    if "synthetic" in config:
+        mc = config["synthetic"]["evaluation"]["mc"]
+        own = {"n_sequences": mc["n_sequences"], "n_rollouts": mc["n_rollouts"]}
+        if own not in designs:
+            designs.append(own)
+    return designs
+
+
 # The paper's figures and tables by track, and its numbers files: collected by functions from the config,
 # not by globals that rule files append to in include order.
 PAPER_FIGURES = {

@@ -153,3 +153,24 @@ rule exact_graded:
         epsilon=config["exact"]["epsilon"],
     script:
         "../scripts/exact_graded.py"
+
+
+rule exact_mc_coverage:
+    """The Monte Carlo I_t estimator's 95% coverage of the exact I_t, by simulating it on the exact base policy
+    (theory/mc_coverage.py::mc_information_coverage), for each design of exact.mc_coverage and the synthetic
+    track's own."""
+    output:
+        "results/exact/mc_coverage.csv",
+    log:
+        "logs/exact/mc_coverage.log",
+    benchmark:
+        "results/benchmarks/exact_mc_coverage.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        automaton=config["exact"]["automaton"],
+        designs=mc_coverage_designs(),
+        replications=config["exact"]["mc_coverage"]["replications"],
+        seed=config["seed"],
+    script:
+        "../scripts/exact_mc_coverage.py"

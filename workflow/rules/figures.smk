@@ -235,6 +235,7 @@ rule exact_numbers:
         ablation_matched="results/exact/ablation_matched.csv",
         graded="results/exact/graded.csv",
         graded_verdicts="results/exact/graded_verdicts.csv",
+        mc_coverage="results/exact/mc_coverage.csv",
         predictions=str(REPO / "config/predictions.yaml"),
     output:
         "results/exact/numbers.json",
@@ -250,5 +251,6 @@ rule exact_numbers:
         mu=config["exact"]["prefill"]["figure"]["mu"],
         deep=config["exact"]["deep"],
         ablation=config["exact"]["ablation"],
+        synthetic_mc=config.get("synthetic", {}).get("evaluation", {}).get("mc"),
     script:
         "../scripts/exact_numbers.py"

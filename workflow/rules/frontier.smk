@@ -10,7 +10,6 @@ rule frontier_run:
     """One run's harm–KL trace: harm, KL past t_eps and at decided prefixes, recovery log-odds shift (per snapshot)."""
     input:
         unpack(evaluate_inputs),
-        information="results/{env}/{model}/harm_information.csv",
     output:
         "results/{env}/{model}/runs/{method}/seed{seed}/frontier.csv",
     log:

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 
 from harmhorizon.io import setup_logging
-from harmhorizon.report.exact import ablation_numbers, exact_numbers, graded_numbers, ledger_numbers
+from harmhorizon.report.exact import ablation_numbers, exact_numbers, graded_numbers, ledger_numbers, mc_coverage_numbers
 from harmhorizon.report.latex import write_numbers
 
 log = setup_logging(snakemake.log[0])
@@ -24,6 +24,7 @@ numbers.update(ledger_numbers(pd.read_csv(snakemake.input.ledger), snakemake.par
 numbers.update(ablation_numbers(pd.read_csv(snakemake.input.ablation_verdicts),
                                 pd.read_csv(snakemake.input.ablation_matched), snakemake.params.ablation))
 numbers.update(graded_numbers(pd.read_csv(snakemake.input.graded), pd.read_csv(snakemake.input.graded_verdicts)))
+numbers.update(mc_coverage_numbers(pd.read_csv(snakemake.input.mc_coverage), snakemake.params.synthetic_mc))
 # The paper prints the digest of the registered rules its verdicts were judged by.
 with open(snakemake.input.predictions, "rb") as handle:
     numbers["PredictionsSha"] = r"\texttt{" + hashlib.sha256(handle.read()).hexdigest()[:16] + "}"

@@ -319,3 +319,27 @@ def graded_numbers(optima: pd.DataFrame, verdicts: pd.DataFrame) -> dict[str, st
         "GradedRefuted": fmt(int((verdicts.verdict == "refuted").sum())),
         "GradedUntestable": fmt(int((verdicts.verdict == "untestable").sum())),
     }  # fmt: skip
+
+
+def mc_coverage_numbers(coverage: pd.DataFrame, synthetic_design: dict | None) -> dict[str, str]:
+    """The Monte Carlo I_t coverage simulation's macros: per design the smallest and mean coverage over
+    positions, the smallest plain t-interval coverage and the positions that use the binomial bound, under
+    ``MCCov<N>x<n>``; the synthetic track's design again under ``MCCovSyn`` and the first other design under
+    ``MCCovOther`` (the synthetic one where there is no other), so the text needs no design's size in a name."""
+    out = {"MCCovReplications": fmt(int(coverage.replications.iloc[0]))}
+    designs = list(coverage.groupby(["n_sequences", "n_rollouts"], sort=False))
+    own = (synthetic_design["n_sequences"], synthetic_design["n_rollouts"]) if synthetic_design else None
+    others = [key for key, _ in designs if key != own]
+    for (n, r), part in designs:
+        keys = [f"MCCov{number_word(int(n))}x{number_word(int(r))}"]
+        if (n, r) == own:
+            keys.append("MCCovSyn")
+        if (n, r) == (others[0] if others else own):
+            keys.append("MCCovOther")
+        for key in keys:
+            out[f"{key}Min"] = fmt(100 * part.coverage.min(), 3) + r"\%"
+            out[f"{key}Mean"] = fmt(100 * part.coverage.mean(), 3) + r"\%"
+            out[f"{key}TMin"] = fmt(100 * part.t_coverage.min(), 3) + r"\%"
+            out[f"{key}Bound"] = fmt(int((part.bound_share > 0.5).sum()))
+            out[f"{key}N"], out[f"{key}Rollouts"] = fmt(int(n)), fmt(int(r))
+    return out
