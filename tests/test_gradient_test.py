@@ -81,19 +81,22 @@ def test_holm_adjusts_step_down():
 def test_gradient_verdicts_follow_the_registered_rules():
     rules = yaml.safe_load((REPO / "config/predictions.yaml").read_text())["gradient_test"]
 
-    def row(method, stratum, estimate, p, harmful=100):
-        return {"method": method, "seed": 1, "t": 0, "stratum": stratum, "estimate": estimate, "null_low": -1.0,
-                "null_high": 1.0, "p_value": p, "n_batches": 256, "n_harmful_responses": harmful}
+    def row(method, stratum, estimate, p, harmful=100, checkpoint="final"):
+        return {"method": method, "seed": 1, "checkpoint": checkpoint, "t": 0, "stratum": stratum, "estimate": estimate,
+                "null_low": -1.0, "null_high": 1.0, "p_value": p, "n_batches": 256, "n_harmful_responses": harmful}
 
-    table = pd.DataFrame([row("base", "undecided", 5.0, 0.0005), row("base", "decided", 0.1, 0.4),
+    table = pd.DataFrame([row("base", "undecided", 5.0, 0.0005, checkpoint="reference"),
+                          row("base", "decided", 0.1, 0.4, checkpoint="reference"),
+                          row("dpo", "undecided", 5.0, 0.0005, checkpoint="mid"), row("dpo", "decided", 0.2, 0.3, checkpoint="mid"),
                           row("dpo", "undecided", 0.5, 0.3), row("dpo", "decided", 0.2, 0.3),
                           row("rlhf", "undecided", 0.0, 0.5, harmful=2), row("rlhf", "decided", 0.0, 0.5, harmful=2),
                           row("bad", "undecided", 5.0, 0.0005), row("bad", "decided", 4.0, 0.0005)])
     verdicts = gradient_verdicts(table, rules).set_index(["method", "metric"]).verdict
-    assert verdicts[("base (seed 1)", "sum_t U_t (undecided) vs sign-flip null")] == "confirmed"
-    assert verdicts[("base (seed 1)", "sum_t U_t (decided) vs sign-flip null")] == "confirmed"
-    # No gradient seen where one must be: the decided stratum's silence proves nothing.
-    assert verdicts[("dpo (seed 1)", "sum_t U_t (decided) vs sign-flip null")] == "inconclusive"
-    assert verdicts[("rlhf (seed 1)", "sum_t U_t (decided) vs sign-flip null")] == "untestable"
+    assert verdicts[("base (seed 1, reference)", "sum_t U_t (undecided) vs sign-flip null")] == "confirmed"
+    assert verdicts[("base (seed 1, reference)", "sum_t U_t (decided) vs sign-flip null")] == "confirmed"
+    # No gradient seen where one must be: the decided stratum's silence proves nothing (checkpoint by checkpoint).
+    assert verdicts[("dpo (seed 1, final)", "sum_t U_t (decided) vs sign-flip null")] == "inconclusive"
+    assert verdicts[("dpo (seed 1, mid)", "sum_t U_t (decided) vs sign-flip null")] == "confirmed"
+    assert verdicts[("rlhf (seed 1, final)", "sum_t U_t (decided) vs sign-flip null")] == "untestable"
     # A gradient at decided prefixes refutes Thm 10 / P2.
-    assert verdicts[("bad (seed 1)", "sum_t U_t (decided) vs sign-flip null")] == "refuted"
+    assert verdicts[("bad (seed 1, final)", "sum_t U_t (decided) vs sign-flip null")] == "refuted"

@@ -110,29 +110,31 @@ def evaluate_inputs(wildcards):
 
 
 def gradient_checkpoints(env):
-    """(method, seed) of every model the gradient test reads: the base at the first seed, and every seed of
-    the methods in <env>.gradient_test.methods (none where the environment has no gradient test).
+    """(method, seed, checkpoint) of every model the gradient test reads: the base ("reference") at the first seed,
+    and every seed of the methods in <env>.gradient_test.methods at each of <env>.gradient_test.checkpoints
+    ("mid": the snapshot half way through training; "final"), none where the environment has no gradient test.
     """
     settings = config[env]
     if "gradient_test" not in settings:
         return []
-    checkpoints = [("base", settings["seeds"][0])]
+    checkpoints = [("base", settings["seeds"][0], "reference")]
     for method in settings["gradient_test"]["methods"]:
         if method not in settings["methods"]:
             raise ValueError(
                 f"{env}.gradient_test.methods names {method!r}, which is not in {env}.methods ({sorted(settings['methods'])})"
             )
         checkpoints += [
-            (method, seed)
+            (method, seed, checkpoint)
             for seed in settings["methods"][method].get("seeds", settings["seeds"])
+            for checkpoint in settings["gradient_test"]["checkpoints"]
         ]
     return checkpoints
 
 
 def gradient_test_files(wildcards):
     return [
-        f"results/{wildcards.env}/{wildcards.model}/runs/{method}/seed{seed}/gradient_test.csv"
-        for method, seed in gradient_checkpoints(wildcards.env)
+        f"results/{wildcards.env}/{wildcards.model}/runs/{method}/seed{seed}/gradient_test_{checkpoint}.csv"
+        for method, seed, checkpoint in gradient_checkpoints(wildcards.env)
     ]
 
 

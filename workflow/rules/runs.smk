@@ -144,16 +144,19 @@ rule verdicts:
 
 rule gradient_test:
     """P1 at the neural level: the unbiased expected harm gradient per position at decided and undecided
-    prefixes of one model's responses, against a sign-flip null (evaluate.gradient_test).
+    prefixes of one model's responses, against a sign-flip null (evaluate.gradient_test), at one checkpoint
+    (reference: the base; mid: the run's snapshot half way through training; final).
     """
     input:
         unpack(evaluate_inputs),
     output:
-        "results/{env}/{model}/runs/{method}/seed{seed}/gradient_test.csv",
+        "results/{env}/{model}/runs/{method}/seed{seed}/gradient_test_{checkpoint}.csv",
     log:
-        "logs/{env}/{model}/gradient_test/{method}_seed{seed}.log",
+        "logs/{env}/{model}/gradient_test/{method}_seed{seed}_{checkpoint}.log",
     benchmark:
-        "results/benchmarks/gradient_test_{env}_{model}_{method}_seed{seed}.tsv"
+        "results/benchmarks/gradient_test_{env}_{model}_{method}_seed{seed}_{checkpoint}.tsv"
+    wildcard_constraints:
+        checkpoint="reference|mid|final",
     conda:
         "../../envs/harmhorizon.yaml"
     threads: TORCH_THREADS
@@ -165,6 +168,11 @@ rule gradient_test:
         torch_threads=TORCH_THREADS,
         environment=lambda wildcards: ENV_SETTINGS[wildcards.env],
         test=lambda wildcards: config[wildcards.env]["gradient_test"],
+        max_steps=lambda wildcards: (
+            0
+            if wildcards.method == "base"
+            else method_config(wildcards)["hp"]["max_steps"]
+        ),
     script:
         "../scripts/gradient_test.py"
 

@@ -61,7 +61,9 @@ def gradient_verdicts(table: pd.DataFrame, rules: dict) -> pd.DataFrame:
     testable = sums.n_harmful_responses >= rules["min_harmful"]
     adjusted = holm(np.where(testable, sums.p_value, np.nan))
     sums = sums.assign(p_adjusted=adjusted, testable=testable)
-    seen = {(r.method, r.seed): r.testable and r.p_adjusted < rules["alpha"]
+    if "checkpoint" not in sums:
+        sums = sums.assign(checkpoint="final")
+    seen = {(r.method, r.seed, r.checkpoint): r.testable and r.p_adjusted < rules["alpha"]
             for r in sums[sums.stratum == "undecided"].itertuples()}
     rows = []
     for r in sums.itertuples():
@@ -71,8 +73,8 @@ def gradient_verdicts(table: pd.DataFrame, rules: dict) -> pd.DataFrame:
             verdict = "confirmed" if rejected else "inconclusive"
         else:
             prediction = "Thm 10/P2: no expected harm gradient at decided prefixes"
-            verdict = "refuted" if rejected else "confirmed" if seen.get((r.method, r.seed)) else "inconclusive"
-        rows.append({"prediction": prediction, "method": f"{r.method} (seed {r.seed})",
+            verdict = "refuted" if rejected else "confirmed" if seen.get((r.method, r.seed, r.checkpoint)) else "inconclusive"
+        rows.append({"prediction": prediction, "method": f"{r.method} (seed {r.seed}, {r.checkpoint})",
                      "metric": f"sum_t U_t ({r.stratum}) vs sign-flip null", "mean": r.estimate,
                      "ci_low": np.nan, "ci_high": np.nan, "n": int(r.n_batches), "threshold": rules["alpha"],
                      "verdict": verdict if r.testable else "untestable", "null_low": r.null_low,

@@ -72,8 +72,11 @@ def grad_profile_figure(grad: pd.DataFrame, t_eps: int) -> plt.Figure:
 
 def gradient_test_figure(table: pd.DataFrame) -> plt.Figure:
     """P1 by position: U_t (points) and its sign-flip null's central 95% band (shaded), decided and undecided
-    prefixes, for each tested checkpoint at its first seed (symlog: U_t can be negative)."""
+    prefixes, for each tested model and checkpoint at its first seed (symlog: U_t can be negative)."""
     data = table[table.t > 0]
+    if "checkpoint" in data:
+        data = data.assign(method=data.method + " " + data.checkpoint.where(data.checkpoint != "reference", "").str.strip())
+        data = data.assign(method=data.method.str.strip())
     first = data.groupby("method").seed.transform("min")
     data = data[data.seed == first]
     methods = list(dict.fromkeys(data.method))
