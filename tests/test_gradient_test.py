@@ -100,3 +100,25 @@ def test_gradient_verdicts_follow_the_registered_rules():
     assert verdicts[("rlhf (seed 1, final)", "sum_t U_t (decided) vs sign-flip null")] == "untestable"
     # A gradient at decided prefixes refutes Thm 10 / P2.
     assert verdicts[("bad (seed 1, final)", "sum_t U_t (decided) vs sign-flip null")] == "refuted"
+
+
+def test_logit_gradient_by_state_matches_p2_on_the_exact_policy():
+    """With the exact base policy as the model, the Monte Carlo logit gradient by class-level state holds P2's
+    value P(s)π(a|s)(Q − V) within 1.96 SE in most cells and is 0 up to noise at decided states."""
+    from harmhorizon.envs.automaton import AutomatonEnvironment
+    from harmhorizon.synthetic.model import AutomatonLM
+    from harmhorizon.synthetic.vocab import Vocabulary
+    from harmhorizon.theory.automaton import Automaton, base_policy
+
+    automaton, vocab = Automaton(T=8, m=2), Vocabulary(1, 1, 1, 1, 1)
+    env = AutomatonEnvironment(automaton, vocab, base_dir="", evaluation={}, use_cache=False)
+    model = AutomatonLM(base_policy(automaton), vocab)
+    samples = env.sample_responses(model, True, 3000, 1)
+    harm = env.label([p for p, _ in samples], [r for _, r in samples])["harm"]
+    table = env.logit_gradient_by_state(model, samples, harm)
+    assert (table.exact_base[table.decided] == 0).all() and (table.exact_base[~table.decided] != 0).any()
+    z = ((table.estimate - table.exact_base) / table.se.where(table.se > 0)).dropna()
+    assert len(z) >= 40 and (z.abs() <= 1.96).mean() >= 0.85 and z.abs().max() < 4.5
+    # The four classes of a state sum to zero (a shift of every logit changes nothing), up to float32 probabilities.
+    sums = table.groupby(["t", "j"]).estimate.sum()
+    assert np.allclose(sums, 0, atol=1e-6)

@@ -36,10 +36,11 @@ RESULT_DATA = lambda wildcards: result_data_files(
     paper_numbers(),
     REVIEWER_RULES,
     {REPRODUCIBILITY_NUMBERS}
-    | {  # an environment without a gradient test has no gradient table
-        f"results/{env}/{PAPER_MODEL[env]}/gradient_test.csv"
+    | {  # an environment without a gradient test has no gradient tables
+        f"results/{env}/{PAPER_MODEL[env]}/{name}.csv"
         for env in ENVS
         if not gradient_checkpoints(env)
+        for name in ("gradient_test", "logit_gradient")
     }
     | {  # nor one without a frontier (<env>.frontier) its frontier tables
         f"results/{env}/{PAPER_MODEL[env]}/{name}.csv"

@@ -150,7 +150,8 @@ rule gradient_test:
     input:
         unpack(evaluate_inputs),
     output:
-        "results/{env}/{model}/runs/{method}/seed{seed}/gradient_test_{checkpoint}.csv",
+        test="results/{env}/{model}/runs/{method}/seed{seed}/gradient_test_{checkpoint}.csv",
+        logit="results/{env}/{model}/runs/{method}/seed{seed}/logit_gradient_{checkpoint}.csv",
     log:
         "logs/{env}/{model}/gradient_test/{method}_seed{seed}_{checkpoint}.log",
     benchmark:
@@ -178,11 +179,17 @@ rule gradient_test:
 
 
 rule gradient_table:
-    """Every gradient test of an environment's model in one table (the base and the tested methods' seeds)."""
+    """Every gradient test of an environment's model in one table (the base and the tested methods' seeds), and
+    the logit-space check by class-level state beside it (an environment without states writes it empty)."""
     input:
-        gradient_test_files,
+        tests=gradient_test_files,
+        logits=lambda wildcards: [
+            path.replace("/gradient_test_", "/logit_gradient_")
+            for path in gradient_test_files(wildcards)
+        ],
     output:
-        "results/{env}/{model}/gradient_test.csv",
+        test="results/{env}/{model}/gradient_test.csv",
+        logit="results/{env}/{model}/logit_gradient.csv",
     log:
         "logs/{env}/{model}/gradient_table.log",
     benchmark:

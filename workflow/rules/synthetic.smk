@@ -133,6 +133,7 @@ if "synthetic" in config:
             frontier=f"{SYN_RESULTS}/frontier.csv",
             matched=f"{SYN_RESULTS}/matched.csv",
             deep_optimum=f"{SYN_RESULTS}/deep_optimum.csv",
+            logit_gradient=f"{SYN_RESULTS}/logit_gradient.csv",
             predictions=str(REPO / "config/predictions.yaml"),
         output:
             numbers="results/synthetic/numbers.json",

@@ -6,6 +6,8 @@ snapshot at or past half its steps (rule align keeps one every save_steps: metho
 
 from pathlib import Path
 
+import pandas as pd
+
 from harmhorizon.envs import load_environment
 from harmhorizon.evaluate.gradient_test import gradient_test
 from harmhorizon.io import setup_logging, write_csv
@@ -39,4 +41,8 @@ log.info("%s seed %d: %d responses, %d harmful", method, seed, len(samples), int
 table = gradient_test(model, samples, harm, decided, env.T, settings["n_draws"], seed, log)
 log.info("sums over positions:\n%s", table[table.t == 0].to_string(index=False))
 write_csv(table.assign(method=method, seed=seed, checkpoint=checkpoint, step=step, n_harmful_responses=int(harm.sum())),
-          snakemake.output[0])
+          snakemake.output.test)
+# P2 in logit space by class-level state, where the environment has states (the automaton).
+by_state = getattr(env, "logit_gradient_by_state", None)
+logits = by_state(model, samples, harm) if by_state is not None else pd.DataFrame(columns=["t", "estimate", "se"])
+write_csv(logits.assign(method=method, seed=seed, checkpoint=checkpoint, step=step), snakemake.output.logit)

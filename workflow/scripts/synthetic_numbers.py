@@ -15,9 +15,10 @@ verdicts, mc = pd.read_csv(snakemake.input.verdicts), pd.read_csv(snakemake.inpu
 fidelity = json.loads(open(snakemake.input.fidelity).read())
 frontier, matched = pd.read_csv(snakemake.input.frontier), pd.read_csv(snakemake.input.matched)
 registered = yaml.safe_load(open(snakemake.input.predictions))
-write_numbers(report.synthetic_numbers(summary, runs, verdicts, mc, fidelity, snakemake.params.settings, frontier, matched,
-                                       registered, pd.read_csv(snakemake.input.deep_optimum)),
-              snakemake.output.numbers)
+numbers = report.synthetic_numbers(summary, runs, verdicts, mc, fidelity, snakemake.params.settings, frontier, matched,
+                                   registered, pd.read_csv(snakemake.input.deep_optimum))
+numbers.update(report.logit_gradient_numbers(pd.read_csv(snakemake.input.logit_gradient)))
+write_numbers(numbers, snakemake.output.numbers)
 with atomic_path(snakemake.output.summary_table) as tmp:
     tmp.write_text(report.summary_table(summary, snakemake.rule))
 with atomic_path(snakemake.output.verdict_table) as tmp:

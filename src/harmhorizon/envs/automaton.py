@@ -203,6 +203,56 @@ class AutomatonEnvironment:
             out[s - 1] = j >= m
         return out
 
+    def logit_gradient_by_state(self, model, samples, harm, min_visits: int = 10) -> pd.DataFrame:
+        """P2 in logit space, by class-level state (docs/experiments.md E5, "The gradient test").
+
+        For a class-level logit shift at state s = (t, j) (δ added to every token of class a there), Thm 8 gives
+        ∂E[h]/∂z_{s,a} = E[h Σ_u 1{s_u = s} (1{y_u ∈ a} − π(a | y_<u))], and for a (t, j)-Markov policy P2 gives
+        its value P(s) π(a|s) (Q(s, a) − V(s)), which is 0 wherever s decides h, for any policy.  Per state and
+        class: the Monte Carlo estimate over the model's own ``samples`` (harmful prompts) with its standard error
+        over responses, the visits, whether s is decided, and P2's value under the exact base policy (``exact_base``:
+        the comparator of the reference model; 0 at decided states for every checkpoint).  States visited fewer
+        than ``min_visits`` times are left out.
+        """
+        from ..evaluate.kl import next_token_probs
+        from ..theory.automaton import N_ACTIONS, base_policy, decided_states, harm_values, reach_probabilities
+
+        base = base_policy(self.automaton)
+        V, Q = harm_values(base)
+        reach = reach_probabilities(base)
+        decided = decided_states(base)
+        T, m = self.T, self.automaton.m
+        cls = self.vocab.class_of_token()
+        groups = [self.vocab.ids(g) for g in self.vocab.class_groups(True)]
+        comply = self.vocab.id("COMPLY")
+        probs = next_token_probs(model, [(p, r) for p, r in samples], batch_size=self.kl_batch_size, pad_id=self.pad_id,
+                                 include_last=False)
+        per_response = np.zeros((len(samples), T, m + 1, N_ACTIONS))
+        visits = np.zeros((T, m + 1), dtype=int)
+        for i, ((_, response), h) in enumerate(zip(samples, np.asarray(harm, dtype=float))):
+            if not response or response[0] != comply:
+                continue
+            for (t, j), index in zip(state_of_prefixes(response, self.vocab, m), range(1, len(response))):
+                class_probs = np.array([probs[i][index, ids].sum() for ids in groups])
+                chosen = np.zeros(N_ACTIONS)
+                if cls[response[index]] >= 0:
+                    chosen[cls[response[index]]] = 1.0
+                per_response[i, t, j] += h * (chosen - class_probs)
+                visits[t, j] += 1
+        estimate = per_response.mean(axis=0)
+        se = per_response.std(axis=0, ddof=1) / np.sqrt(len(samples))
+        rows = []
+        for t in range(1, T):
+            for j in range(m + 1):
+                if visits[t, j] < min_visits:
+                    continue
+                for a, name in enumerate(self.vocab.class_groups(True)):
+                    exact = reach[t, j] * base.next_probs[t, j, a] * (Q[t, j, a] - V[t, j])
+                    rows.append({"t": t, "j": j, "action": name, "decided": bool(decided[t, j]),
+                                 "estimate": float(estimate[t, j, a]), "se": float(se[t, j, a]),
+                                 "n_visits": int(visits[t, j]), "exact_base": float(exact)})
+        return pd.DataFrame(rows, columns=["t", "j", "action", "decided", "estimate", "se", "n_visits", "exact_base"])
+
     @property
     def recovery_token(self) -> int:
         """The id of R = {RECOVER}."""
