@@ -263,7 +263,8 @@ def frontier_numbers(frontier: pd.DataFrame, matched: pd.DataFrame, words: dict,
                 text = (fmt_interval(transform(r.mean), transform(r.ci_low), transform(r.ci_high), 2)
                         if np.isfinite(r.ci_low) else fmt(transform(r.mean), 2) if np.isfinite(r.mean) else r"\text{n/a}")
                 n[f"Syn{key}{short}{word}"] = text
-                n[f"Syn{key}Reached{word}"] = fmt(int(r.n))
+                if metric == "kl_past_horizon":  # the seeds whose trace reached the level
+                    n[f"Syn{key}Reached{word}"] = fmt(int(r.n))
     final = frontier[frontier.step == frontier.groupby(["method", "seed"]).step.transform("max")]
     for method, part in final.groupby("method"):
         mean, low, high, _ = t_interval(part.recovery_shift_decided)
