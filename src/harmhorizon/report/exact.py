@@ -326,7 +326,9 @@ def mc_coverage_numbers(coverage: pd.DataFrame, synthetic_design: dict | None) -
     positions, the smallest plain t-interval coverage and the positions that use the binomial bound, under
     ``MCCov<N>x<n>``; the synthetic track's design again under ``MCCovSyn`` and the first other design under
     ``MCCovOther`` (the synthetic one where there is no other), so the text needs no design's size in a name."""
-    out = {"MCCovReplications": fmt(int(coverage.replications.iloc[0]))}
+    from ..evaluate.harm_information import MIN_UNDECIDED
+
+    out = {"MCCovReplications": fmt(int(coverage.replications.iloc[0])), "MCMinUndecided": fmt(MIN_UNDECIDED)}
     designs = list(coverage.groupby(["n_sequences", "n_rollouts"], sort=False))
     own = (synthetic_design["n_sequences"], synthetic_design["n_rollouts"]) if synthetic_design else None
     others = [key for key, _ in designs if key != own]
