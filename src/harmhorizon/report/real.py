@@ -44,11 +44,11 @@ def kl_profile_figure(kl: pd.DataFrame, information: pd.DataFrame) -> plt.Figure
     axes[0].legend(title=None, fontsize=6)
     centre = (information.t_start + information.t_end) / 2
     width = information.t_end - information.t_start
-    # The unbiased block estimates and their intervals as they are: noise can take either below 0.
+    # The unbiased block estimates as they are (noise can take them below 0) and their intervals, which respect
+    # I ≥ 0 (evaluate/harm_information.py), so an estimate can lie outside its own interval.
     low, high = information.ci_low / width, information.ci_high / width
     axes[1].bar(information.t_start, information.per_token, width=width, align="edge", color="tab:purple", alpha=0.6)
-    axes[1].errorbar(centre, information.per_token, yerr=[information.per_token - low, high - information.per_token],
-                     fmt="none", color="black", linewidth=0.8)
+    axes[1].vlines(centre, low, high, color="black", linewidth=0.8)
     axes[1].axhline(0, color="black", linewidth=0.6)
     axes[1].set(xlabel="response position $t$", ylabel=r"$\hat I_t$ per token (block mean)", title="base harm information (MC)")
     fig.tight_layout()
