@@ -119,6 +119,10 @@ def test_logit_gradient_by_state_matches_p2_on_the_exact_policy():
     assert (table.exact_base[table.decided] == 0).all() and (table.exact_base[~table.decided] != 0).any()
     z = ((table.estimate - table.exact_base) / table.se.where(table.se > 0)).dropna()
     assert len(z) >= 40 and (z.abs() <= 1.96).mean() >= 0.85 and z.abs().max() < 4.5
+    # At decided states the terms are martingale differences: the predictable SE holds 0 as well.
+    decided = table[table.decided & (table.se_predictable > 0)]
+    z0 = decided.estimate / decided.se_predictable
+    assert len(z0) >= 10 and (z0.abs() <= 1.96).mean() >= 0.85 and z0.abs().max() < 4.5
     # The four classes of a state sum to zero (a shift of every logit changes nothing), up to float32 probabilities.
     sums = table.groupby(["t", "j"]).estimate.sum()
     assert np.allclose(sums, 0, atol=1e-6)

@@ -211,8 +211,11 @@ class AutomatonEnvironment:
         its value P(s) π(a|s) (Q(s, a) − V(s)), which is 0 wherever s decides h, for any policy.  Per state and
         class: the Monte Carlo estimate over the model's own ``samples`` (harmful prompts) with its standard error
         over responses, the visits, whether s is decided, and P2's value under the exact base policy (``exact_base``:
-        the comparator of the reference model; 0 at decided states for every checkpoint).  States visited fewer
-        than ``min_visits`` times are left out.
+        the comparator of the reference model; 0 at decided states for every checkpoint).  ``se`` is the standard
+        error over responses; ``se_predictable`` = √(Σ_i Σ_u 1{s_u = s} h_i² p(1 − p)) / N, the conditional variance of
+        the terms, which at a decided state (h fixed by the prefix) are martingale differences: there the empirical
+        SE collapses for a rare class that no sample emitted, this one does not.  States visited fewer than
+        ``min_visits`` times are left out.
         """
         from ..evaluate.kl import next_token_probs
         from ..theory.automaton import N_ACTIONS, base_policy, decided_states, harm_values, reach_probabilities
@@ -228,6 +231,7 @@ class AutomatonEnvironment:
         probs = next_token_probs(model, [(p, r) for p, r in samples], batch_size=self.kl_batch_size, pad_id=self.pad_id,
                                  include_last=False)
         per_response = np.zeros((len(samples), T, m + 1, N_ACTIONS))
+        predictable = np.zeros((T, m + 1, N_ACTIONS))  # Σ_i Σ_u 1{s_u = s} h_i² p(1 − p)
         visits = np.zeros((T, m + 1), dtype=int)
         for i, ((_, response), h) in enumerate(zip(samples, np.asarray(harm, dtype=float))):
             if not response or response[0] != comply:
@@ -238,9 +242,11 @@ class AutomatonEnvironment:
                 if cls[response[index]] >= 0:
                     chosen[cls[response[index]]] = 1.0
                 per_response[i, t, j] += h * (chosen - class_probs)
+                predictable[t, j] += h**2 * class_probs * (1 - class_probs)
                 visits[t, j] += 1
         estimate = per_response.mean(axis=0)
         se = per_response.std(axis=0, ddof=1) / np.sqrt(len(samples))
+        se_predictable = np.sqrt(predictable) / len(samples)
         rows = []
         for t in range(1, T):
             for j in range(m + 1):
@@ -250,8 +256,10 @@ class AutomatonEnvironment:
                     exact = reach[t, j] * base.next_probs[t, j, a] * (Q[t, j, a] - V[t, j])
                     rows.append({"t": t, "j": j, "action": name, "decided": bool(decided[t, j]),
                                  "estimate": float(estimate[t, j, a]), "se": float(se[t, j, a]),
+                                 "se_predictable": float(se_predictable[t, j, a]),
                                  "n_visits": int(visits[t, j]), "exact_base": float(exact)})
-        return pd.DataFrame(rows, columns=["t", "j", "action", "decided", "estimate", "se", "n_visits", "exact_base"])
+        return pd.DataFrame(rows, columns=["t", "j", "action", "decided", "estimate", "se", "se_predictable", "n_visits",
+                                           "exact_base"])
 
     @property
     def recovery_token(self) -> int:

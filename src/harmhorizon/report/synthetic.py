@@ -330,10 +330,11 @@ def matched_table_tex(matched: pd.DataFrame, methods, rule: str = "synthetic_num
 
 def logit_gradient_numbers(table: pd.DataFrame) -> dict[str, str]:
     """The logit-space check of P2 by class-level state (``envs.automaton.logit_gradient_by_state``): z = (estimate −
-    P2's value)/SE per state and class. At the reference, every undecided cell against the exact base's value
-    (``SynLogitRefCells``, the share within |z| ≤ 1.96 ``SynLogitRefInside``); at decided states of every
-    checkpoint, against 0 (``SynLogitDecidedCells``, ``SynLogitDecidedInside``, the largest |z|
-    ``SynLogitDecidedMaxZ``). Cells whose SE is 0 (every visit with h = 0) are exact zeros, counted apart."""
+    P2's value)/SE per state and class. At the reference, every undecided cell against the exact base's value, by
+    the SE over responses (``SynLogitRefCells``, the share within |z| ≤ 1.96 ``SynLogitRefInside``); at decided
+    states of every checkpoint, against 0 by the predictable SE (``SynLogitDecidedCells``,
+    ``SynLogitDecidedInside``, the largest |z| ``SynLogitDecidedMaxZ``). Cells whose SE is 0 (every visit with
+    h = 0) are exact zeros, counted apart."""
     if table.empty:  # no state visited often enough (a model that rarely complies)
         na = r"\text{n/a}"
         return {"SynLogitRefCells": "0", "SynLogitRefInside": na, "SynLogitDecidedCells": "0", "SynLogitDecidedInside": na,
@@ -342,16 +343,16 @@ def logit_gradient_numbers(table: pd.DataFrame) -> dict[str, str]:
     reference = table[(table.checkpoint == "reference") & ~table.decided]
     decided = table[table.decided]
 
-    def inside(part, truth):
-        z = ((part.estimate - truth) / part.se.where(part.se > 0)).dropna()
+    def inside(part, truth, se):
+        z = ((part.estimate - truth) / se.where(se > 0)).dropna()
         return z, fmt(100 * (z.abs() <= 1.96).mean(), 3) + r"\%" if len(z) else r"\text{n/a}"
 
-    z_ref, ref_share = inside(reference, reference.exact_base)
-    z_dec, dec_share = inside(decided, 0.0)
+    z_ref, ref_share = inside(reference, reference.exact_base, reference.se)
+    z_dec, dec_share = inside(decided, 0.0, decided.se_predictable)
     return {"SynLogitRefCells": fmt(len(z_ref)), "SynLogitRefInside": ref_share,
             "SynLogitDecidedCells": fmt(len(z_dec)), "SynLogitDecidedInside": dec_share,
             "SynLogitDecidedMaxZ": fmt(z_dec.abs().max(), 2) if len(z_dec) else r"\text{n/a}",
-            "SynLogitDecidedZeros": fmt(int((decided.se == 0).sum())),
+            "SynLogitDecidedZeros": fmt(int((decided.se_predictable == 0).sum())),
             "SynLogitCheckpoints": fmt(len(table.groupby(["method", "seed", "checkpoint"])))}
 
 
