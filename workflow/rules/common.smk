@@ -131,9 +131,10 @@ def gradient_checkpoints(env):
     return checkpoints
 
 
-def gradient_test_files(wildcards):
+def gradient_test_files(wildcards, table="gradient_test"):
+    """Every checkpoint's file of one gradient-test table (gradient_test or logit_gradient)."""
     return [
-        f"results/{wildcards.env}/{wildcards.model}/runs/{method}/seed{seed}/gradient_test_{checkpoint}.csv"
+        f"results/{wildcards.env}/{wildcards.model}/runs/{method}/seed{seed}/{table}_{checkpoint}.csv"
         for method, seed, checkpoint in gradient_checkpoints(wildcards.env)
     ]
 

@@ -180,13 +180,11 @@ rule gradient_test:
 
 rule gradient_table:
     """Every gradient test of an environment's model in one table (the base and the tested methods' seeds), and
-    the logit-space check by class-level state beside it (an environment without states writes it empty)."""
+    the logit-space check by class-level state beside it (an environment without states writes it empty).
+    """
     input:
         tests=gradient_test_files,
-        logits=lambda wildcards: [
-            path.replace("/gradient_test_", "/logit_gradient_")
-            for path in gradient_test_files(wildcards)
-        ],
+        logits=lambda wildcards: gradient_test_files(wildcards, "logit_gradient"),
     output:
         test="results/{env}/{model}/gradient_test.csv",
         logit="results/{env}/{model}/logit_gradient.csv",
