@@ -1,13 +1,12 @@
 """Rule frontier_run: the harm–KL trace of one run, its reference (step 0) and every snapshot along training
 (harmhorizon.evaluate.frontier.frontier_point; the harm samples use the run's seed at every point)."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from harmhorizon.envs import load_environment
 from harmhorizon.evaluate.frontier import frontier_point
 from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.methods.trainers import snapshot_steps
 from harmhorizon.numerics import fix_torch_threads
 
 log = setup_logging(snakemake.log[0])
@@ -17,8 +16,7 @@ env = load_environment(snakemake.wildcards.env, snakemake.params.environment, in
 method, seed, methods = snakemake.wildcards.method, int(snakemake.wildcards.seed), snakemake.params.methods
 m = env.method_m(methods, method)
 horizon = env.horizon_of(methods, None, snakemake.params.epsilon)(method)
-snapshots = Path(snakemake.input.aligned).parent / "snapshots"
-steps = sorted(int(path.name.split("-")[1]) for path in snapshots.glob("step-*"))
+snapshots, steps = snapshot_steps(snakemake.input.aligned)
 save, last = snakemake.params.save_steps, snakemake.params.max_steps
 expected = sorted(set(range(save, last + 1, save)) | {last})  # the Trainer also saves at the last step
 if not set(expected) <= set(steps):

@@ -4,13 +4,12 @@ The model's own responses to harmful prompts (the run's seed), h by the environm
 by the environment; every score over the model's trainable parameters. Checkpoint "mid" is the run's first
 snapshot at or past half its steps (rule align keeps one every save_steps: methods.trainers.Snapshots)."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from harmhorizon.envs import load_environment
 from harmhorizon.evaluate.gradient_test import gradient_test
 from harmhorizon.io import setup_logging, write_csv
+from harmhorizon.methods.trainers import snapshot_steps
 from harmhorizon.numerics import fix_torch_threads
 
 log = setup_logging(snakemake.log[0])
@@ -22,8 +21,7 @@ if (method == "base") != (checkpoint == "reference"):
     raise ValueError(f"gradient_test: checkpoint {checkpoint!r} does not apply to {method!r} (the base is 'reference', "
                      "an aligned run 'mid' or 'final')")
 if checkpoint == "mid":
-    snapshots = Path(snakemake.input.aligned).parent / "snapshots"
-    steps = sorted(int(path.name.split("-")[1]) for path in snapshots.glob("step-*"))
+    snapshots, steps = snapshot_steps(snakemake.input.aligned)
     later = [step for step in steps if 2 * step >= snakemake.params.max_steps]
     if not later:
         raise FileNotFoundError(f"{snapshots} holds no snapshot at or past half of {snakemake.params.max_steps} steps "

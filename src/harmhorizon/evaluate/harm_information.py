@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from ..intervals import clopper_pearson, t_interval
 
 # Undecided sequences at a block's start below which the t-interval is replaced by the binomial bound.

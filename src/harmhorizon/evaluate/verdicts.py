@@ -61,8 +61,6 @@ def gradient_verdicts(table: pd.DataFrame, rules: dict) -> pd.DataFrame:
     testable = sums.n_harmful_responses >= rules["min_harmful"]
     adjusted = holm(np.where(testable, sums.p_value, np.nan))
     sums = sums.assign(p_adjusted=adjusted, testable=testable)
-    if "checkpoint" not in sums:
-        sums = sums.assign(checkpoint="final")
     seen = {(r.method, r.seed, r.checkpoint): r.testable and r.p_adjusted < rules["alpha"]
             for r in sums[sums.stratum == "undecided"].itertuples()}
     rows = []

@@ -75,6 +75,12 @@ class Snapshots(TrainerCallback):
         self.trainer.save_model(str(self.folder / f"step-{state.global_step}"))
 
 
+def snapshot_steps(final) -> tuple[Path, list[int]]:
+    """(folder, sorted steps) of the snapshots `Snapshots` kept beside a run's ``final`` model folder."""
+    folder = Path(final).parent / "snapshots"
+    return folder, sorted(int(path.name.split("-")[1]) for path in folder.glob("step-*"))
+
+
 def train(trainer, output_dir, profile=None, snapshots=None):
     """Runs ``trainer`` (resuming its last complete checkpoint) and saves ``<output_dir>/final``; with
     ``snapshots`` (a folder), also every checkpoint's model (`Snapshots`)."""

@@ -74,9 +74,8 @@ def gradient_test_figure(table: pd.DataFrame) -> plt.Figure:
     """P1 by position: U_t (points) and its sign-flip null's central 95% band (shaded), decided and undecided
     prefixes, for each tested model and checkpoint at its first seed (symlog: U_t can be negative)."""
     data = table[table.t > 0]
-    if "checkpoint" in data:
-        data = data.assign(method=data.method + " " + data.checkpoint.where(data.checkpoint != "reference", "").str.strip())
-        data = data.assign(method=data.method.str.strip())
+    # One panel per model and checkpoint: "dpo mid", "dpo final"; the base is its own reference.
+    data = data.assign(method=data.method.where(data.checkpoint == "reference", data.method + " " + data.checkpoint))
     first = data.groupby("method").seed.transform("min")
     data = data[data.seed == first]
     methods = list(dict.fromkeys(data.method))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from ..evaluate.harm_information import information_blocks
 from ..intervals import clopper_pearson
 from .automaton import EOS, PAYLOAD, RECOVER, Automaton, base_policy, decided_states, harm_information, harm_values
