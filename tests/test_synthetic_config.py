@@ -15,13 +15,13 @@ def paper():
 
 
 def test_paper_config_has_five_seeds_for_every_method(paper):
-    """Every frontier point has at least 5 seeds; both forms of the recovery penalty at γ = 1 and γ < 1."""
+    """Every frontier point has at least 5 seeds; every penalised objective at γ = 1 and γ < 1."""
     syn = paper["synthetic"]
     assert len(syn["seeds"]) >= 5
     assert all("seeds" not in m for m in syn["methods"].values())
     objectives = {m["objective"] for m in syn["methods"].values()}
-    assert objectives == {"dpo", "rlhf", "sft", "recovery", "recovery_rl", "augment"}
-    for objective in ("recovery", "recovery_rl"):
+    assert objectives == {"dpo", "rlhf", "sft", "recovery", "recovery_rl", "augment", "h_deep"}
+    for objective in ("recovery", "recovery_rl", "h_deep"):
         gammas = {m["gamma"] for m in syn["methods"].values() if m["objective"] == objective}
         assert 1.0 in gammas and min(gammas) < 1.0, objective
 

@@ -54,13 +54,20 @@ def check_real_config(real: dict) -> None:
             f"real.sampling.max_new_tokens = {T}; lower the largest k"
         )
     needs = {"recovery": ("mu", "gamma", "form", "n_prefixes", "penalty_batch_size", "max_prefix"),
-             "augment": ("n_examples", "max_prefix")}
+             "augment": ("n_examples", "max_prefix"), "h_deep": ("mu", "gamma", "n_prefixes", "max_prefix")}
     for name, method in real["methods"].items():
         missing = [key for key in needs.get(method["objective"], ()) if key not in method]
         if missing:
             raise ConfigError(f"real.methods.{name}: objective {method['objective']} needs {missing}; add them")
+        check_h_deep(method, f"real.methods.{name}")
         if name == "base":
             raise ConfigError("real.methods.base: 'base' is reserved for the unaligned model; rename the method")
+
+
+def check_h_deep(method: dict, where: str) -> None:
+    """Young's deep objective weighs KL by 1 and harm by λ = 1/β: it needs hp.beta > 0."""
+    if method["objective"] == "h_deep" and not method["hp"].get("beta", 0) > 0:
+        raise ConfigError(f"{where}: objective h_deep needs hp.beta > 0 (its harm weight is lambda = 1/beta); set it")
 
 
 def check_synthetic_config(synthetic: dict, automaton: dict) -> None:
@@ -74,13 +81,14 @@ def check_synthetic_config(synthetic: dict, automaton: dict) -> None:
             f"synthetic.evaluation.prefill_ks = {synthetic['evaluation']['prefill_ks']} must be <= exact.automaton.T - 2 = {T - 2}; "
             "lower the largest k"
         )
-    needs = {"recovery": ("mu", "gamma"), "recovery_rl": ("mu", "gamma")}
+    needs = {"recovery": ("mu", "gamma"), "recovery_rl": ("mu", "gamma"), "h_deep": ("mu", "gamma")}
     for name, method in synthetic["methods"].items():
         if name == "base":
             raise ConfigError("synthetic.methods.base: 'base' is reserved for the unaligned model; rename the method")
         missing = [key for key in needs.get(method["objective"], ()) if key not in method]
         if missing:
             raise ConfigError(f"synthetic.methods.{name}: objective {method['objective']} needs {missing}; add them")
+        check_h_deep(method, f"synthetic.methods.{name}")
         if method.get("m", automaton["m"]) > T - 1:
             raise ConfigError(f"synthetic.methods.{name}.m = {method['m']} exceeds exact.automaton.T - 1 = {T - 1}; lower it")
 

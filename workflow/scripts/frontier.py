@@ -7,7 +7,8 @@ import pandas as pd
 import yaml
 
 from harmhorizon.envs import load_environment
-from harmhorizon.evaluate.frontier import OPTIMUM_FRACTIONS, collapsed, deep_optimum, matched_runs, matched_summary
+from harmhorizon.evaluate.frontier import (OPTIMUM_FRACTIONS, collapsed, deep_optimum, h_deep_optimum, matched_runs,
+                                          matched_summary)
 from harmhorizon.io import setup_logging, write_csv
 
 log = setup_logging(snakemake.log[0])
@@ -32,11 +33,15 @@ log.info("%d points, %d collapsed; matched:\n%s", len(frontier), int(frontier.co
 optimum = pd.DataFrame([{"m": m, "harm_fraction": f, "harm": f * env.base_harm(m), **env.optimum_at_harm(m, f * env.base_harm(m), epsilon)}
                         for m in sorted({env.method_m(methods, n) for n in frontier.method.unique()}) for f in OPTIMUM_FRACTIONS])
 write_csv(optimum, snakemake.output.optimum)
-# The exact optimum of P5's objective at each on-policy recovery method's own (β, μ, γ): what it would reach.
-deep = pd.DataFrame([{"method": name, **deep_optimum(env.automaton, env.method_m(methods, name), spec["hp"]["beta"],
-                                                       spec["mu"], spec["gamma"])}
-                     for name, spec in methods.items() if spec["objective"] == "recovery_rl"],
-                    columns=["method", "beta", "mu", "gamma", "harm", "total_kl", "recovery_shift_decided"])
+# The exact optimum of each penalised on-policy method's objective at its own (β, μ, γ): what it would reach.
+# recovery_rl: P5-on (ours, theory.gibbs); h_deep: Young's Def 17 (theory.deep), beside Thm 20's stated shift.
+OPTIMA = {"recovery_rl": deep_optimum, "h_deep": h_deep_optimum}
+deep = pd.DataFrame([{"method": name, "objective": spec["objective"],
+                      **OPTIMA[spec["objective"]](env.automaton, env.method_m(methods, name), spec["hp"]["beta"],
+                                                  spec["mu"], spec["gamma"])}
+                     for name, spec in methods.items() if spec["objective"] in OPTIMA],
+                    columns=["method", "objective", "beta", "mu", "gamma", "harm", "total_kl", "recovery_shift_decided",
+                             "shift_thm20"])
 write_csv(deep, snakemake.output.deep_optimum)
 write_csv(frontier, snakemake.output.frontier)
 write_csv(matched, snakemake.output.matched_runs)

@@ -157,7 +157,7 @@ class AutomatonEnvironment:
 
     def trainer_settings(self, objective: str) -> dict:
         # GRPO completions may run to the automaton's horizon (a method's hp may shorten them).
-        return {"max_completion_length": self.T} if objective in ("rlhf", "recovery_rl") else {}
+        return {"max_completion_length": self.T} if objective in ("rlhf", "recovery_rl", "h_deep") else {}
 
     def load_base(self):
         return self.load_reference()
@@ -361,15 +361,29 @@ class AutomatonEnvironment:
         pick = safe.iloc[rng.integers(len(safe), size=len(refusals))]
         rows = anchor + [{"prompt": p, "completion": " " + r} for p, r in zip(pick.prompt, pick.response)]
         bad = frame_sequences(self.harmful[h > 0], self.vocab)
-        n, width = len(bad), self.T + 1
+        return self._shuffled(rows, rng), self._prefix_hook(bad, exponent_offset=0)
+
+    def adversarial_prefixes(self, method: dict, rng):
+        """Young's Q (Def 17) as a token hook with discount exponent t − 1: every prefix y_<t, t = 2..len(y), of
+        the harmful pool's responses that begin with COMPLY. These are the base's responses given COMPLY, cut at
+        every length before their stop (RECOVER or EOS), so a prefix enters with the base's probability
+        q(y_<t) = Π π_base(y_s | y_<s), the weight ``theory.deep`` gives it."""
+        comply = self.vocab.id("COMPLY")
+        return self._prefix_hook([(p, r) for p, r in frame_sequences(self.harmful, self.vocab) if r and r[0] == comply],
+                                 exponent_offset=1)
+
+    def _prefix_hook(self, sequences, exponent_offset: int) -> TokenRecoveryPenalty:
+        """Every prefix y_<t, t = 2..len(y), of complying (prompt, response) sequences as a token hook; prompts
+        are one token, so logits index i chooses response token t = i + 1, discounted by γ^(t − offset)."""
+        n, width = len(sequences), self.T + 1
         ids = torch.full((n, width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((n, width), dtype=torch.bool)
-        for b, (p, r) in enumerate(bad):
+        for b, (p, r) in enumerate(sequences):
             row = list(p) + list(r)
             ids[b, : len(row)] = torch.tensor(row)
             mask[b, 1 : len(r)] = True
-        positions = torch.arange(width)[None, :].expand(n, width) + 1
-        return self._shuffled(rows, rng), TokenRecoveryPenalty(ids, mask, positions, [self.vocab.id("RECOVER")])
+        positions = torch.arange(width)[None, :].expand(n, width) + 1 - exponent_offset
+        return TokenRecoveryPenalty(ids, mask, positions, [self.recovery_token])
 
     # -- evaluation sets ------------------------------------------------------------------------------
     kl_batch_size: int = field(default=512, init=False)

@@ -232,22 +232,35 @@ class ChatEnvironment:
 
     def recovery_data(self, method: dict, rng, seed: int):
         """The sft data and the phrase hook: ``n_prefixes`` harmful prefixes (uniform t) followed by R."""
+        return self._sft_rows(), self._phrase_hook(method, rng, young=False)
+
+    def adversarial_prefixes(self, method: dict, rng):
+        """Young's Q (Def 17) as a phrase hook: the base's harmful train responses cut at a uniform length
+        (≤ ``max_prefix`` tokens), each row weighted by its number of lengths so that the mean over rows
+        estimates Σ_t γ^{t−1}(1 − π(R | y_<t)) per response."""
+        return self._phrase_hook(method, rng, young=True)
+
+    def _phrase_hook(self, method: dict, rng, young: bool) -> PhraseRecoveryPenalty:
+        """``n_prefixes`` rows prompt + y_<t + R, with y_<t a uniform-length prefix (0..len) of a harmful train
+        response: P5's exponent t (unweighted rows), or Young's t − 1 with the row weight len + 1."""
         phrase = self.tokenizer(" " + self.phrases["recovery_phrase"], add_special_tokens=False)["input_ids"]
         sequences = self._harmful_train_sequences()
-        rows, masks, positions = [], [], []
+        rows, masks, exponents, scale = [], [], [], []
         for index in rng.integers(len(sequences), size=method["n_prefixes"]):
             prompt_text, response_ids = sequences[index]
             prompt = self.tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
             content = self._content(response_ids, method["max_prefix"])
-            t = int(rng.integers(0, len(content) + 1))
-            rows.append(prompt + content[:t] + phrase)
+            k = int(rng.integers(0, len(content) + 1))  # the prefix y_<t has k = t − 1 tokens
+            rows.append(prompt + content[:k] + phrase)
             masks.append([0] * (len(rows[-1]) - len(phrase)) + [1] * len(phrase))
-            positions.append(t + 1)
+            exponents.append(k if young else k + 1)
+            scale.append(len(content) + 1)
         width = max(map(len, rows))
         ids = torch.tensor([row + [self.pad_id] * (width - len(row)) for row in rows])
         attention = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rows])
         mask = torch.tensor([m + [0] * (width - len(m)) for m in masks])
-        return self._sft_rows(), PhraseRecoveryPenalty(ids, attention, mask, torch.tensor(positions))
+        return PhraseRecoveryPenalty(ids, attention, mask, torch.tensor(exponents),
+                                     torch.tensor(scale, dtype=torch.float) if young else None)
 
     # -- evaluation sets ------------------------------------------------------------------------------
     @property

@@ -175,7 +175,7 @@ def matched_summary(matched: pd.DataFrame, gibbs: dict) -> pd.DataFrame:
 
 
 def deep_optimum(automaton, m: int, beta: float, mu: float, gamma: float) -> dict:
-    """The exact optimum of P5's objective E[h] + μ Σ_t γ^t P(harmful, y_t ∉ R) + β KL (theory.gibbs) at a method's
+    """The exact optimum of P5-on's objective (ours; ``recovery_rl``) E[h] + μ Σ_t γ^t P(harmful, y_t ∉ R) + β KL (theory.gibbs) at a method's
     own (β, μ, γ): its E[h], total KL and the recovery log-odds shift at harmful decided states (payload count
     ≥ m), averaged with the reference's reach, as `recovery_at_decided` averages over the reference's prefixes."""
     from ..theory.automaton import base_policy, expected_harm, per_position_kl, reach_probabilities
@@ -189,3 +189,23 @@ def deep_optimum(automaton, m: int, beta: float, mu: float, gamma: float) -> dic
     return {"beta": beta, "mu": mu, "gamma": gamma, "harm": expected_harm(star),
             "total_kl": float(per_position_kl(star, base)[1:].sum()),
             "recovery_shift_decided": float((weights * shift).sum() / weights.sum())}
+
+
+def h_deep_optimum(automaton, m: int, beta: float, mu: float, gamma: float) -> dict:
+    """The exact optimum of Young's H_deep (Def 17; ``theory.deep``) at a method's own (λ = 1/β, μ, γ), on the
+    prefix tree of the automaton with payload threshold m: its E[h], total KL along the base's prefixes, and
+    the recovery log-odds shift at harmful decided prefixes beside Thm 20's stated shift μγ^{t−1}, both
+    averaged with the base's reach and read as `recovery_at_decided` reads a model (probabilities clipped
+    at PROBABILITY_FLOOR, so a prefix where the optimum recovers surely reads about 16 nats, not infinity)."""
+    from ..theory.deep import decided_shift, expected_harm, reference_kl, solve_deep
+    from ..theory.experiments import with_m
+    from ..theory.prefix_tree import PrefixTree
+
+    tree = PrefixTree.build(with_m(automaton, m))
+    solution = solve_deep(tree, 1.0 / beta, mu, gamma)
+    if mu > 0 and solution.change > 1.0e-10:  # at μ = 0 one backward pass is exact (the Gibbs optimum)
+        raise RuntimeError(f"h_deep optimum did not converge at beta={beta}, mu={mu}, gamma={gamma}: "
+                           f"last change {solution.change:.2e}")
+    shift, stated = decided_shift(tree, solution, mu, gamma, floor=PROBABILITY_FLOOR)
+    return {"beta": beta, "mu": mu, "gamma": gamma, "harm": expected_harm(tree, solution),
+            "total_kl": reference_kl(tree, solution), "recovery_shift_decided": shift, "shift_thm20": stated}

@@ -1,7 +1,8 @@
-"""The recovery penalty of docs/theory.md §P5 (neural form: §4.2) as hooks of ``RecoveryPenaltyTrainer``.
+"""The recovery penalty of docs/theory.md §P5 (neural form: §4.2) as hooks of ``RecoveryPenaltyTrainer`` and
+of ``DeepObjectiveTrainer`` (Young's Def 17, whose prefixes are the adversarial distribution Q).
 
 A hook holds N harmful prefixes and, for a draw of row indices, returns the mean over the drawn rows of
-Σ_t γ^t φ(π_θ(R | x, y_<t)) with φ(p) = 1 - p (``linear``, P5) or -log p (``log``).  The recovery set R
+Σ_t γ^{e_t} φ(π_θ(R | x, y_<t)) (the exponent e_t is t for P5, t − 1 for Def 17) with φ(p) = 1 - p (``linear``, P5) or -log p (``log``).  The recovery set R
 is the environment's: a set of tokens (``TokenRecoveryPenalty``, the automaton's RECOVER) or one phrase
 whose probability is the product of its token probabilities (``PhraseRecoveryPenalty``, a chat model).
 """
@@ -42,7 +43,8 @@ class TokenRecoveryPenalty:
     """R is a set of tokens; every harmful prefix of a sequence is penalised.
 
     ``ids`` (N, L) are harmful sequences (prompt + response, right-padded); ``mask`` (N, L) marks the
-    logits indices whose prefix is harmful; ``positions`` (N, L) the response position t chosen there.
+    logits indices whose prefix is harmful; ``positions`` (N, L) the exponent of γ there: the response
+    position t chosen there (P5's γ^t), or t − 1 (Young's γ^{t−1}).
     """
 
     ids: torch.Tensor
@@ -67,14 +69,18 @@ class PhraseRecoveryPenalty:
 
     ``ids`` (N, L) rows are prompt + harmful prefix + R, right-padded; ``attention`` (N, L) marks the
     tokens of each row (padding 0); ``mask`` (N, L) marks the tokens of R; ``positions`` (N,) is the
-    response position t_b at which R would start. log π_θ(R | ·) = Σ_i log π_θ(r_i | ·, r_<i): the logit
-    at index i predicts token i + 1, so it counts where token i + 1 belongs to R.
+    exponent of γ for the row (the response position t_b at which R would start, or t_b − 1 for Young's
+    γ^{t−1}). log π_θ(R | ·) = Σ_i log π_θ(r_i | ·, r_<i): the logit at index i predicts token i + 1, so it
+    counts where token i + 1 belongs to R. ``scale`` (N,), optional, multiplies each row: a row that stands
+    for one uniformly drawn prefix of a sequence with n + 1 prefixes carries n + 1, so that the mean over
+    rows estimates the sum over a sequence's prefixes.
     """
 
     ids: torch.Tensor
     attention: torch.Tensor
     mask: torch.Tensor
     positions: torch.Tensor
+    scale: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -86,4 +92,6 @@ class PhraseRecoveryPenalty:
         token_logp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None])[..., 0]
         log_phrase = (token_logp * mask[:, 1:]).sum(-1)
         weights = gamma ** self.positions[rows].to(device).float()
+        if self.scale is not None:
+            weights = weights * self.scale[rows].to(device).float()
         return (weights * phi(log_phrase, form)).mean()

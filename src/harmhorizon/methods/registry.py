@@ -13,10 +13,15 @@ its trl config class, its trainer class and the inputs it asks of an environment
 | recovery  | deep     | RecoveryPenaltyConfig / RecoveryPenaltyTrainer      | anchor data + a penalty hook      |
 | recovery_rl | deep   | GRPOConfig / GRPOTrainer                            | harmful prompts, rewards −h and   |
 |           |          |                                                    | −μ Σ_t γ^t 1{harmful} 1{y_t ∉ R}  |
+| h_deep    | deep     | DeepObjectiveConfig / DeepObjectiveTrainer          | harmful prompts, reward −h, and   |
+|           |          |                                                    | Q: adversarial prefixes (a hook)  |
 
-``recovery`` is the off-policy surrogate (an SFT anchor plus the penalty on fixed base prefixes, no KL term);
-``recovery_rl`` optimises P5's objective itself, on-policy with GRPO's KL term β to π_ref: E[h] + μ Σ_t γ^t
-P(harmful, not recovering at t) + β KL, whose exact optimum is ``theory.gibbs.optimal_policy``.
+``h_deep`` is Young's deep objective as the paper writes it (Def 17, eq. 43): λ·E[Harm] + μ·E_{y∼Q}[Σ_t γ^{t−1}
+(1 − π(R | y_<t))] + KL, with λ = 1/β, Q the environment's adversarial prefixes, and its exact optimum
+``theory.deep.solve_deep``. ``recovery`` is the off-policy surrogate (an SFT anchor plus the penalty on fixed
+base prefixes, no KL term); ``recovery_rl`` optimises our on-policy variant P5-on, with GRPO's KL term β to
+π_ref: E[h] + μ Σ_t γ^t P(harmful, not recovering at t) + β KL, whose exact optimum is
+``theory.gibbs.optimal_policy``.
 
 A new method needs a config entry only (an existing objective with other fields); a new objective is
 one row here and, where it asks for new data, one method on each environment.
@@ -33,7 +38,8 @@ from datasets import Dataset
 from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
 from .families import FAMILIES, FAMILY
-from .trainers import COMMON, RecoveryPenaltyConfig, RecoveryPenaltyTrainer, train
+from .trainers import (COMMON, DeepObjectiveConfig, DeepObjectiveTrainer, RecoveryPenaltyConfig, RecoveryPenaltyTrainer,
+                       train)
 
 __all__ = ["FAMILIES", "OBJECTIVES", "Objective", "align", "family_of", "objective_of"]
 
@@ -69,6 +75,15 @@ def _recovery_rl_inputs(env, method, rng, seed):
             "reward_funcs": [env.harm_reward(method), env.recovery_reward(method)]}
 
 
+def _h_deep_inputs(env, method, rng, seed):
+    return {"train_dataset": env.rl_prompts(method, rng), "reward_funcs": env.harm_reward(method),
+            "penalty": env.adversarial_prefixes(method, rng)}
+
+
+def _h_deep_config(method):
+    return {"deep_mu": method["mu"], "deep_gamma": method["gamma"], "penalty_batch_size": method.get("penalty_batch_size", 64)}
+
+
 def _sft_inputs(env, method, rng, seed):
     return {"train_dataset": env.refusal_data(method, rng, seed)}
 
@@ -90,11 +105,15 @@ def _recovery_config(method):
 SFT_DEFAULTS = (("completion_only_loss", True), ("packing", False))
 # On-policy sampling at temperature 1 over the full vocabulary (top_k 0, top_p 1).
 ON_POLICY_DEFAULTS = (("temperature", 1.0), ("top_p", 1.0), ("top_k", 0), ("log_completions", False))
+# Dr. GRPO's loss (no division by the reward's spread, a constant token normaliser): proportional to E[h] + β KL.
+H_DEEP_DEFAULTS = ON_POLICY_DEFAULTS + (("loss_type", "dr_grpo"), ("scale_rewards", "none"))
 OBJECTIVES = {
     "dpo": Objective("dpo", FAMILY["dpo"], DPOConfig, DPOTrainer, _dpo_inputs, needs_reference=True),
     "rlhf": Objective("rlhf", FAMILY["rlhf"], GRPOConfig, GRPOTrainer, _rlhf_inputs, config_defaults=ON_POLICY_DEFAULTS),
     "recovery_rl": Objective("recovery_rl", FAMILY["recovery_rl"], GRPOConfig, GRPOTrainer, _recovery_rl_inputs,
                              config_defaults=ON_POLICY_DEFAULTS),
+    "h_deep": Objective("h_deep", FAMILY["h_deep"], DeepObjectiveConfig, DeepObjectiveTrainer, _h_deep_inputs,
+                        config=_h_deep_config, config_defaults=H_DEEP_DEFAULTS),
     "sft": Objective("sft", FAMILY["sft"], SFTConfig, SFTTrainer, _sft_inputs, config_defaults=SFT_DEFAULTS),
     "augment": Objective("augment", FAMILY["augment"], SFTConfig, SFTTrainer, _augment_inputs, config_defaults=SFT_DEFAULTS),
     "recovery": Objective("recovery", FAMILY["recovery"], RecoveryPenaltyConfig, RecoveryPenaltyTrainer, _recovery_inputs,

@@ -2,8 +2,11 @@
 
 trl's trainers are used as they are (``DPOTrainer``, ``GRPOTrainer``, ``SFTTrainer``); the recovery
 penalty is ``RecoveryPenaltyTrainer``, an ``SFTTrainer`` whose loss gains μ · (a penalty hook), with its
-settings in ``RecoveryPenaltyConfig`` (an ``SFTConfig``).  A hook is an environment's own form of the
-penalty (token or phrase; ``methods.penalties``): the trainer draws its rows, the hook scores them.
+settings in ``RecoveryPenaltyConfig`` (an ``SFTConfig``); Young's deep objective (Def 17) is
+``DeepObjectiveTrainer``, a ``GRPOTrainer`` whose loss gains the same kind of hook on the adversarial
+prefixes Q, with its settings in ``DeepObjectiveConfig`` (a ``GRPOConfig``).  A hook is an environment's
+own form of the penalty (token or phrase; ``methods.penalties``): the trainer draws its rows, the hook
+scores them.
 
 ``train`` runs a built trainer with checkpoints every ``save_steps`` (an interrupted run resumes from
 its last complete checkpoint), saves the final model and tokenizer into ``<output_dir>/final`` and
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 
 import torch
 from transformers import TrainerCallback, TrainerState
-from trl import SFTConfig, SFTTrainer
+from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
 # Settings every run shares; a method's hp and an environment's device settings override them.
 COMMON = dict(report_to="none", use_cpu=True, dataloader_num_workers=0, logging_steps=10, save_total_limit=1,
@@ -130,19 +133,75 @@ class RecoveryPenaltyTrainer(SFTTrainer):
 
     def __init__(self, *args, penalty, **kwargs):
         super().__init__(*args, **kwargs)
-        self.penalty = penalty
-        self._penalty_generator = torch.Generator().manual_seed(self.args.seed)
+        self.draws = PenaltyDraws(penalty, self.args.penalty_batch_size, self.args.seed)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         result = super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
         loss = result[0] if return_outputs else result
         if self.args.recovery_mu > 0 and model.training:
-            rows = torch.randint(len(self.penalty), (self.args.penalty_batch_size,), generator=self._penalty_generator)
-            penalty = self.penalty(model, rows, self.args.recovery_gamma, self.args.recovery_form,
-                                   self.processing_class.pad_token_id)
+            penalty = self.draws(model, self.args.recovery_gamma, self.args.recovery_form, self.processing_class.pad_token_id)
             self._metrics["train"]["recovery_penalty"].append(float(penalty.detach()))
             loss = loss + self.args.recovery_mu * penalty
         return (loss, result[1]) if return_outputs else loss
+
+
+class PenaltyDraws:
+    """Draws ``size`` row indices of a penalty hook per loss call, from a generator seeded by the run's seed."""
+
+    def __init__(self, penalty, size: int, seed: int):
+        self.penalty, self.size = penalty, size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __call__(self, model, gamma: float, form: str, pad_id: int) -> torch.Tensor:
+        rows = torch.randint(len(self.penalty), (self.size,), generator=self.generator)
+        return self.penalty(model, rows, gamma, form, pad_id)
+
+
+@dataclass
+class DeepObjectiveConfig(GRPOConfig):
+    """``GRPOConfig`` plus Young's deep objective (Def 17, eq. 43; docs/theory.md "The deep objective"):
+
+        H_deep = λ·E_π[Harm] + μ·E_{y∼Q}[Σ_t γ^{t−1}(1 − π(R | y_<t))] + KL(π ‖ π_base),   λ = 1/β.
+
+    GRPO's loss with ``loss_type="dr_grpo"`` and ``scale_rewards="none"`` has the gradient of
+    (E[h] + β·KL)/max_completion_length (reward −h); the trainer adds β·μ·penalty/max_completion_length, so
+    that the whole loss is β/max_completion_length times H_deep. Other loss types normalise by the number
+    of tokens or by the reward's spread, which no constant weight of the penalty matches: they are refused.
+    """
+
+    deep_mu: float = field(default=0.0, metadata={"help": "weight μ of the recovery penalty on Q (KL weight 1)"})
+    deep_gamma: float = field(default=1.0, metadata={"help": "discount γ of position t (weight γ^(t−1))"})
+    penalty_batch_size: int = field(default=64, metadata={"help": "adversarial prefixes drawn per loss call"})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.loss_type != "dr_grpo" or self.scale_rewards != "none":
+            raise ValueError(
+                f"the deep objective needs loss_type 'dr_grpo' and scale_rewards 'none' (got {self.loss_type!r}, "
+                f"{self.scale_rewards!r}): only then is GRPO's loss proportional to E[h] + beta KL; remove them from hp"
+            )
+        if self.beta <= 0 or self.deep_mu < 0 or not 0 < self.deep_gamma <= 1:
+            raise ValueError(f"the deep objective needs beta > 0 (beta = 1/lambda), mu >= 0 and 0 < gamma <= 1; "
+                             f"got beta {self.beta}, mu {self.deep_mu}, gamma {self.deep_gamma}")
+
+
+class DeepObjectiveTrainer(GRPOTrainer):
+    """GRPO on reward −h with its KL term β, plus β·μ/max_completion_length · the linear recovery penalty on
+    ``penalty``'s adversarial prefixes (a hook of ``methods.penalties`` whose discount exponent is t − 1)."""
+
+    def __init__(self, *args, penalty, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.draws = PenaltyDraws(penalty, self.args.penalty_batch_size, self.args.seed)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss = super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
+        if self.args.deep_mu > 0 and model.training:
+            penalty = self.draws(model, self.args.deep_gamma, "linear", self.processing_class.pad_token_id)
+            self._metrics["train"]["recovery_penalty"].append(float(penalty.detach()))
+            # dr_grpo divides its loss by the accumulation steps and by max_completion_length; so does the penalty.
+            scale = self.args.beta * self.args.deep_mu / self.args.max_completion_length
+            loss = loss + scale * penalty / self.current_gradient_accumulation_steps
+        return loss
 
 
 def fit_sft(model, tokenizer, dataset, hp: dict, output_dir, seed: int, profile=None):

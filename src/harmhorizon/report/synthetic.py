@@ -238,8 +238,8 @@ def frontier_numbers(frontier: pd.DataFrame, matched: pd.DataFrame, words: dict,
                      deep: pd.DataFrame | None = None) -> dict[str, str]:
     """Macros of the frontier: its size, collapsed points, per method and harm level the leakage ratio
     (geometric mean [95%]), the recovery log-odds shift and the exact optimum's KL past t_ε; per method the
-    final model's shift (mean [95%] over seeds) and, for the on-policy recovery methods (``deep``), the exact
-    P5 optimum's at the same (β, μ, γ)."""
+    final model's shift (mean [95%] over seeds) and, for the penalised on-policy methods (``deep``), the exact
+    optimum's at the same (β, μ, γ): P5-on's for recovery_rl, Young's H_deep's (with Thm 20's stated shift) for h_deep."""
     from ..intervals import t_interval
 
     n = {"SynFrontierPoints": fmt(len(frontier)), "SynFrontierCollapsed": fmt(int(frontier.collapsed.sum())),
@@ -271,6 +271,8 @@ def frontier_numbers(frontier: pd.DataFrame, matched: pd.DataFrame, words: dict,
     for r in (deep.itertuples() if deep is not None else ()):
         n[f"Syn{words[r.method]}OptimumShift"] = fmt(r.recovery_shift_decided, 3)
         n[f"Syn{words[r.method]}OptimumKL"] = fmt(r.total_kl, 3)
+        if np.isfinite(r.shift_thm20):  # Young's Def 17: Thm 20's stated shift μγ^{t−1} at the same prefixes
+            n[f"Syn{words[r.method]}StatedShift"] = fmt(r.shift_thm20, 3)
     return n
 
 

@@ -117,6 +117,45 @@ def deep_objective_value(tree: PrefixTree, solution_or_probs, lam: float, mu: fl
     return lam * harm + mu * fail + kl
 
 
+def expected_harm(tree: PrefixTree, solution: DeepSolution) -> float:
+    """E_π[Harm] of a solution: a response ends at level s by RECOVER or EOS, or reaches T."""
+    log_p, T = solution.log_p, tree.T
+    harm = float((np.exp(log_p[T]) * tree.harm(T)).sum())
+    for s in range(1, T):
+        ends = solution.probs[s][:, RECOVER] + solution.probs[s][:, EOS]
+        harm += float((np.exp(log_p[s]) * ends * tree.harm(s)).sum())
+    return harm
+
+
+def reference_kl(tree: PrefixTree, solution: DeepSolution) -> float:
+    """Σ_t KL_t with prefixes from the base (P4b's measure, the neural tracks' ``total_kl``): the first token's
+    KL plus P(COMPLY) times the Q-weighted KL of every later level."""
+    c = tree.automaton.c
+    return bernoulli_kl(solution.p_comply, c) + c * float(position_kl(tree, tree.log_q, solution.probs).sum())
+
+
+def decided_shift(tree: PrefixTree, solution: DeepSolution, mu: float, gamma: float,
+                  floor: float = 0.0) -> tuple[float, float]:
+    """(optimum's, Thm 20's) recovery log-odds shift against the base, averaged over the harmful decided prefixes
+    (count ≥ m, levels 1..T−1) with the base's reach: where the neural tracks' ``recovery_shift_decided`` reads it.
+    With ``floor`` > 0 both recovery probabilities are clipped to [floor, 1 − floor] first, as that reading clips
+    them (a prefix the optimum never reaches recovers with probability 1, an infinite log-odds)."""
+    r, m = tree.automaton.r, tree.automaton.m
+
+    def read(p):
+        return logit(np.clip(p, floor, 1 - floor))
+
+    total = measured = stated = 0.0
+    for s in range(1, tree.T):
+        decided = tree.count[s] >= m
+        weight = np.exp(tree.log_q[s][decided])
+        odds = read(solution.probs[s][decided, RECOVER]) if floor > 0 else solution.log_odds[s][decided]
+        total += weight.sum()
+        measured += float((weight * (odds - read(r))).sum())
+        stated += float(weight.sum()) * mu * gamma ** s
+    return measured / total, stated / total
+
+
 def logit(p):
     return np.log(p) - np.log1p(-p)
 

@@ -37,8 +37,8 @@ class PrefixTree:
     def build(cls, automaton: Automaton, K: int | None = None) -> "PrefixTree":
         if K is not None and not 1 <= K <= automaton.T:
             raise ValueError(f"prefix tree: the sharp horizon K must lie in 1..T = {automaton.T}, got {K}")
-        if automaton.T > 22:
-            raise ValueError(f"prefix tree: T = {automaton.T} has 2^{automaton.T - 1} prefixes; use T <= 22")
+        if automaton.T > 24:  # T = 24: 2^23 prefixes, about 2.5 GB for a solve of theory.deep
+            raise ValueError(f"prefix tree: T = {automaton.T} has 2^{automaton.T - 1} prefixes; use T <= 24")
         count, log_q = [None, np.zeros(1, dtype=np.int64)], [None, np.zeros(1)]
         log_payload, log_filler = np.log(automaton.q), np.log(automaton.filler)
         for s in range(1, automaton.T):
