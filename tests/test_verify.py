@@ -299,3 +299,46 @@ def test_a_printed_mean_and_interval_follows_the_summary_rule():
     assert not compare_values(r"14\,[0, 29]", r"31\,[20, 40]", rule)[0]
     assert not compare_values(r"0.24\,[0.22, 0.26]", r"0.24\,[0.22, 0.40]", rule)[0]
     assert not compare_values(r"14\,[0, 29]", r"17\,[8.7, 25]", Tolerance(abs=1e-4, rel=1e-3))[0]
+
+
+def test_a_collapsed_run_is_listed_not_judged_but_its_discrete_outcomes_are(seeded):
+    """A run the registered collapse rule flags (benign KL above config/predictions.yaml's maximum) in either
+    folder: its per-seed differences read COLLAPSED and pass; the same change in a healthy run fails; its step
+    count must still match; a frontier point flagged on one side only is listed too."""
+    committed, fresh, kl, _ = seeded
+    tolerances = Tolerances.load(TOLERANCES)
+    limit = tolerances.collapse_maxima["benign_kl"]
+    runs = pd.DataFrame({"method": ["dpo"] * 3, "seed": [1, 2, 3], "benign_kl": [0.1, 0.2, 0.3],
+                         "total_kl": [1.0, 2.0, 3.0], "train_steps": [30] * 3})
+    runs.to_csv(committed / "synthetic/runs.csv", index=False)
+    runs.assign(benign_kl=[0.1, 0.2, 2 * limit]).to_csv(fresh / "synthetic/runs.csv", index=False)  # seed 3 collapses
+    moved = kl.copy()
+    moved.loc[5, "kl"] += 10 * moved[moved.t == 2].kl.std()  # seed 3 at t = 2
+    moved.to_csv(fresh / "synthetic/kl_profile.csv", index=False)
+    table = compare_folders(committed, fresh, tolerances)
+    assert not failed(table), table[table.verdict != "ok"]
+    excused = table[table.verdict == "COLLAPSED"]
+    assert set(zip(excused.file, excused.metric)) == {("synthetic/kl_profile.csv", "kl"), ("synthetic/runs.csv", "benign_kl")}
+    lines = summary_lines(table, verdict_agreement(committed, fresh, tolerances))
+    assert "differences only in rows of collapsed runs (listed, not judged): 2" in lines
+    # The same move in a healthy run (seed 2) fails.
+    moved = kl.copy()
+    moved.loc[4, "kl"] += 10 * moved[moved.t == 2].kl.std()
+    moved.to_csv(fresh / "synthetic/kl_profile.csv", index=False)
+    bad = compare_folders(committed, fresh, tolerances).query("verdict == 'FAIL'")
+    assert list(zip(bad.file, bad.metric)) == [("synthetic/kl_profile.csv", "kl")]
+    # A collapsed run's step count is still a discrete outcome of config and seed.
+    kl.to_csv(fresh / "synthetic/kl_profile.csv", index=False)
+    runs.assign(benign_kl=[0.1, 0.2, 2 * limit], train_steps=[30, 30, 20]).to_csv(fresh / "synthetic/runs.csv", index=False)
+    bad = compare_folders(committed, fresh, tolerances).query("verdict == 'FAIL'")
+    assert list(zip(bad.file, bad.metric)) == [("synthetic/runs.csv", "train_steps")]
+    # Frontier points: the row's own flag, on either side.
+    points = pd.DataFrame({"method": ["dpo"] * 3, "seed": [1, 1, 1], "step": [0, 5, 10], "harm": [0.4, 0.3, 0.2],
+                           "total_kl": [0.0, 5.0, 30.0], "collapsed": [False, False, False]})
+    points.to_csv(committed / "synthetic/frontier.csv", index=False)
+    runs.to_csv(fresh / "synthetic/runs.csv", index=False)
+    points.assign(total_kl=[0.0, 5.0, 60.0], collapsed=[False, False, True]).to_csv(fresh / "synthetic/frontier.csv", index=False)
+    table = compare_folders(committed, fresh, tolerances)
+    assert not failed(table) and set(table.query("verdict == 'COLLAPSED'").metric) == {"total_kl", "collapsed"}
+    points.assign(total_kl=[0.0, 9.0, 30.0]).to_csv(fresh / "synthetic/frontier.csv", index=False)
+    assert failed(compare_folders(committed, fresh, tolerances))

@@ -111,15 +111,35 @@ def _tolerance(spec: dict) -> Tolerance:
 
 @dataclass
 class Tolerances:
-    """The parsed tolerances file: exclusions and ordered rules (first match wins)."""
+    """The parsed tolerances file: exclusions, ordered rules (first match wins) and the files whose rows of
+    collapsed runs are listed but not judged (``collapsed``: patterns ``runs`` keyed by (method, seed) through
+    the folder's runs.csv, ``points`` flagged by their own ``collapsed`` column), with the registered collapse
+    maxima of config/predictions.yaml (section frontier) beside the tolerances file."""
 
     exclude: list[dict]
     rules: list[dict]
+    collapsed: dict | None = None
+    collapse_maxima: dict | None = None
 
     @classmethod
     def load(cls, path=TOLERANCES) -> "Tolerances":
         spec = yaml.safe_load(Path(path).read_text())
-        return cls(exclude=spec.get("exclude", []), rules=spec["rules"])
+        collapsed, maxima = spec.get("collapsed"), None
+        if collapsed:
+            predictions = Path(path).with_name("predictions.yaml")
+            if not predictions.exists():
+                raise ValueError(f"{TOLERANCES_FILE}: section collapsed reads the collapse rule of {predictions}, "
+                                 "which does not exist; restore it or remove the section")
+            rule = yaml.safe_load(predictions.read_text())["frontier"]
+            maxima = {"benign_kl": float(rule["benign_kl_max"]), "total_kl": float(rule["harmful_kl_max"])}
+        return cls(exclude=spec.get("exclude", []), rules=spec["rules"], collapsed=collapsed, collapse_maxima=maxima)
+
+    def collapse_kind(self, relative: str) -> str | None:
+        """'runs', 'points' or None: how rows of collapsed runs are found in this file."""
+        for kind in ("runs", "points"):
+            if any(fnmatch.fnmatchcase(relative, pattern) for pattern in (self.collapsed or {}).get(kind, [])):
+                return kind
+        return None
 
     def excluded(self, relative: str) -> str | None:
         """The reason a reference path is not compared, or None."""
@@ -260,8 +280,26 @@ def seed_spread(frame: pd.DataFrame, column: str, within: tuple[str, ...] | None
     return frame.groupby(list(within), dropna=False)[column].transform("std").to_numpy(dtype=float)
 
 
-def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tolerance, columns: dict) -> list[dict]:
-    """Row-by-row (the DAG writes rows in a fixed order); one verdict row per column, at its worst row."""
+def exact(tolerance: Tolerance) -> bool:
+    """A tolerance of zero (a discrete outcome: steps, set sizes, counts), which collapse does not excuse."""
+    return (tolerance.abs == 0 and tolerance.rel == 0 and not tolerance.interval and not tolerance.spread
+            and not tolerance.width and not tolerance.relative_to)
+
+
+def collapsed_verdict(name, column, a, b, tolerance, bad, exempt) -> dict | None:
+    """The verdict row of a column whose only differences lie in rows of collapsed runs: COLLAPSED (listed, not
+    judged); None where a difference lies elsewhere, or the column is exact."""
+    if exempt is None or exact(tolerance) or not bad.any() or (bad & ~exempt).any():
+        return None
+    worst = int(bad.argmax())
+    return row(name, column, a.iloc[worst], b.iloc[worst], tolerance.describe(), "COLLAPSED",
+               f"{int(bad.sum())} of {len(a)} rows differ, all of collapsed runs (not judged)")
+
+
+def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tolerance, columns: dict,
+                exempt_rows=None) -> list[dict]:
+    """Row-by-row (the DAG writes rows in a fixed order); one verdict row per column, at its worst row.
+    ``exempt_rows(committed, fresh)`` marks the rows of collapsed runs (see ``collapsed_rows``)."""
     committed, fresh = pd.read_csv(committed_path), pd.read_csv(fresh_path)
     if list(committed.columns) != list(fresh.columns) or len(committed) != len(fresh):
         return [
@@ -271,6 +309,7 @@ def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tole
     if committed.empty:  # same columns, no rows on either side: nothing to compare value by value
         return [row(name, "shape", f"0x{list(committed.columns)}", f"0x{list(fresh.columns)}", "same columns and rows",
                     "ok", "no rows")]
+    exempt = exempt_rows(committed, fresh) if exempt_rows is not None else None
     rows = []
     for column in committed.columns:
         tolerance = column_tolerance(default, columns, column)
@@ -286,6 +325,10 @@ def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tole
             allowed = default.abs + default.rel * centre.abs()
             outside = ((values < low) | (values > high)) & bounded
             outside |= ~bounded & ~both_nan & ~((values - centre).abs() <= allowed)
+            excused = collapsed_verdict(name, column, a, b, tolerance, outside.to_numpy(), exempt)
+            if excused:
+                rows.append(excused)
+                continue
             worst = int(outside.values.argmax()) if outside.any() else int((values - centre).abs().values.argmax())
             rows.append(row(name, column, a.iloc[worst], b.iloc[worst], tolerance.describe(),
                             "FAIL" if outside.any() else "ok", f"{int(outside.sum())} of {len(a)} rows outside"))  # fmt: skip
@@ -302,6 +345,10 @@ def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tole
             if sd is not None:
                 allowed = allowed + tolerance.spread_factor * np.nan_to_num(sd, nan=0.0)
             bad = ~both_nan & ~(error <= allowed) & ~((x == y))
+            excused = collapsed_verdict(name, column, a, b, tolerance, bad, exempt)
+            if excused:
+                rows.append(excused)
+                continue
             excess = pd.Series(error - allowed).fillna(math.inf).where(~both_nan, -math.inf)
             worst = int(excess.values.argmax())
             note = f"{int(bad.sum())} of {len(a)} rows differ" if bad.any() else ""
@@ -312,6 +359,12 @@ def compare_csv(name: str, committed_path: Path, fresh_path: Path, default: Tole
         else:
             # Missing on both sides is agreement (pandas keeps NaN through astype(str), and NaN != NaN).
             different = ((a.astype(str) != b.astype(str)) & ~(a.isna() & b.isna())).to_numpy()
+            # A point's own collapse flag is a threshold on a chaotic quantity: where it flips, it is listed.
+            excused = collapsed_verdict(name, column, a, b, Tolerance(rel=1.0), different, exempt) \
+                if column == "collapsed" else None
+            if excused:
+                rows.append(excused)
+                continue
             worst = int(different.argmax())
             rows.append(row(name, column, a.iloc[worst], b.iloc[worst], "equal", "FAIL" if different.any() else "ok",
                             f"{int(different.sum())} of {len(a)} rows differ" if different.any() else ""))  # fmt: skip
@@ -330,6 +383,39 @@ def data_files(folder: Path, tolerances: Tolerances) -> dict[str, Path]:
     return found
 
 
+def collapsed_runs(runs: Path, maxima: dict) -> set:
+    """(method, seed) of the runs whose final model the registered collapse rule flags (runs.csv: benign_kl or
+    total_kl above its maximum)."""
+    if not runs.exists():
+        return set()
+    frame = pd.read_csv(runs)
+    if not {"method", "seed", *maxima} <= set(frame.columns):
+        return set()
+    flagged = np.zeros(len(frame), dtype=bool)
+    for column, maximum in maxima.items():
+        flagged |= (frame[column].astype(float) > maximum).to_numpy()
+    return set(zip(frame.method[flagged], frame.seed[flagged]))
+
+
+def collapsed_rows(kind: str, reference: Path, fresh: Path, relative: str, maxima: dict):
+    """The ``exempt_rows`` of compare_csv: rows of a run collapsed in the committed or the fresh results
+    (``runs``), or points flagged collapsed on either side (``points``)."""
+    def runs_of(committed: pd.DataFrame, fresh_frame: pd.DataFrame) -> np.ndarray:
+        if not {"method", "seed"} <= set(committed.columns):
+            return np.zeros(len(committed), dtype=bool)
+        folder = Path(relative).parent
+        flagged = collapsed_runs(reference / folder / "runs.csv", maxima) | collapsed_runs(fresh / folder / "runs.csv", maxima)
+        return np.array([key in flagged for key in zip(committed.method, committed.seed)], dtype=bool)
+
+    def points(committed: pd.DataFrame, fresh_frame: pd.DataFrame) -> np.ndarray:
+        if "collapsed" not in committed.columns:
+            return np.zeros(len(committed), dtype=bool)
+        flag = lambda column: column.astype(str).str.lower().eq("true").to_numpy()  # noqa: E731
+        return flag(committed.collapsed) | flag(fresh_frame.collapsed)
+
+    return runs_of if kind == "runs" else points
+
+
 def compare_folders(reference: Path, fresh: Path, tolerances: Tolerances) -> pd.DataFrame:
     """The verdict table of a committed reference folder against a fresh results folder."""
     committed_files, fresh_files = data_files(reference, tolerances), data_files(fresh, tolerances)
@@ -342,8 +428,12 @@ def compare_folders(reference: Path, fresh: Path, tolerances: Tolerances) -> pd.
             rows.append(row(relative, "(file)", "absent", "present", "", "NEW", "not in the reference: commit it"))
             continue
         default, columns = tolerances.for_file(relative)
-        compare = compare_csv if relative.endswith(".csv") else compare_json
-        rows.extend(compare(relative, committed_files[relative], fresh_files[relative], default, columns))
+        if relative.endswith(".csv"):
+            kind = tolerances.collapse_kind(relative)
+            exempt = collapsed_rows(kind, reference, fresh, relative, tolerances.collapse_maxima) if kind else None
+            rows.extend(compare_csv(relative, committed_files[relative], fresh_files[relative], default, columns, exempt))
+        else:
+            rows.extend(compare_json(relative, committed_files[relative], fresh_files[relative], default, columns))
     return pd.DataFrame(rows, columns=["file", "metric", "committed", "fresh", "tolerance", "verdict", "note"])
 
 
@@ -386,18 +476,22 @@ def summary_lines(table: pd.DataFrame, verdicts: pd.DataFrame, index: pd.DataFra
     lines += [f"  CHANGED {r.file}: {r.prediction} [{r.method}] {r.committed} -> {r.fresh}"
               for r in verdicts[~same].itertuples(index=False)]
     ok = table.verdict == "ok"
+    excused = table.verdict == "COLLAPSED"
     lines.append(f"numbers within tolerance: {int(ok.sum())} of {len(table)} compared values "
                  f"({table.file.nunique()} files)")
+    if excused.any():
+        lines.append(f"differences only in rows of collapsed runs (listed, not judged): {int(excused.sum())}")
     for r in table[~ok].itertuples(index=False):
         lines.append(f"  {r.verdict} {r.file} {r.metric}: committed {r.committed}, fresh {r.fresh}"
                      f" (tolerance {r.tolerance}{'; ' + r.note if r.note else ''})")
-    for relative in sorted(set(table[~ok].file)):
+    for relative in sorted(set(table[~ok & ~excused].file)):
         lines += [f"  {relative} is shown in {artefact}" for artefact in shown_in(index, relative)]
     return lines
 
 
 def failed(table: pd.DataFrame) -> bool:
-    return bool((table.verdict != "ok").any())
+    """Any verdict other than ok, or COLLAPSED (a difference confined to rows of collapsed runs)."""
+    return bool((~table.verdict.isin(["ok", "COLLAPSED"])).any())
 
 
 def format_table(table: pd.DataFrame, only_failures: bool = False, width: int = 28) -> str:
