@@ -33,6 +33,7 @@ include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/real.smk"
 include: "workflow/rules/runs.smk"
 include: "workflow/rules/frontier.smk"
+include: "workflow/rules/shared.smk"
 include: "workflow/rules/paper.smk"
 
 

@@ -81,6 +81,10 @@ def check_synthetic_config(synthetic: dict, automaton: dict) -> None:
             f"synthetic.evaluation.prefill_ks = {synthetic['evaluation']['prefill_ks']} must be <= exact.automaton.T - 2 = {T - 2}; "
             "lower the largest k"
         )
+    shared = synthetic.get("shared_parameters", {})
+    if shared.get("K", 2) > T - 1:
+        raise ConfigError(f"synthetic.shared_parameters.K = {shared['K']} must be at most exact.automaton.T - 1 = {T - 1} "
+                          "(positions past K must exist); lower it")
     needs = {"recovery": ("mu", "gamma"), "recovery_rl": ("mu", "gamma"), "h_deep": ("mu", "gamma")}
     for name, method in synthetic["methods"].items():
         if name == "base":

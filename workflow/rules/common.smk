@@ -254,3 +254,13 @@ def paper_inputs():
         f"results/tables/reproducibility/{name}.tex"
         for name in PAPER_TABLES["reproducibility"]
     ]
+
+
+def shared_runs(wildcards):
+    """Every (λ, seed) profile of the environment's model."""
+    settings = config[wildcards.env]["shared_parameters"]
+    return [
+        f"results/{wildcards.env}/{wildcards.model}/shared/lambda{lam:g}/seed{seed}.csv"
+        for lam in settings["lambdas"]
+        for seed in config[wildcards.env]["seeds"]
+    ]

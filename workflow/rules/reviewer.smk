@@ -53,6 +53,12 @@ RESULT_DATA = lambda wildcards: result_data_files(
             "frontier_optimum",
             "deep_optimum",
         )
+    }
+    | {  # nor one without E5b (<env>.shared_parameters) its Appendix A tables
+        f"results/{env}/{PAPER_MODEL[env]}/{name}.csv"
+        for env in ENVS
+        if "shared_parameters" not in config[env]
+        for name in ("shared_parameters", "appendix_a_verdicts")
     },
     [{"env": env, "model": PAPER_MODEL[env]} for env in ENVS],
 )

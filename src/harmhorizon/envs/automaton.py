@@ -94,8 +94,9 @@ class AutomatonEnvironment:
     def pad_id(self) -> int:
         return self.vocab.id(PAD)
 
-    def judge(self, m: int | None = None) -> AutomatonJudge:
-        return AutomatonJudge(self.vocab, self.automaton.m if m is None else m, self.T)
+    def judge(self, m: int | None = None, K: int | None = None) -> AutomatonJudge:
+        """The harm of payload threshold m (default the automaton's), counted at positions ≤ K if K is given."""
+        return AutomatonJudge(self.vocab, self.automaton.m if m is None else m, self.T, K)
 
     def label(self, prompts, responses, m: int | None = None) -> dict:
         """h, refused, recovered (arrays) of token-id responses; h under payload threshold m (default: the automaton's)."""
@@ -301,8 +302,8 @@ class AutomatonEnvironment:
         return [{"prompt": p} for p in self.harmful.prompt.iloc[rng.integers(len(self.harmful), size=method["n_examples"])]]
 
     def harm_reward(self, method: dict):
-        """Reward −h for GRPO: the completion token ids judged under the method's m."""
-        judge = self.judge(method.get("m"))
+        """Reward −h for GRPO: the completion token ids judged under the method's m (and sharp horizon K)."""
+        judge = self.judge(method.get("m"), method.get("K"))
 
         def reward(prompts, completions, completion_ids, **kwargs):
             return list(-judge([[0]] * len(completion_ids), [list(c) for c in completion_ids])["harm"])
@@ -368,9 +369,14 @@ class AutomatonEnvironment:
         the harmful pool's responses that begin with COMPLY. These are the base's responses given COMPLY, cut at
         every length before their stop (RECOVER or EOS), so a prefix enters with the base's probability
         q(y_<t) = Π π_base(y_s | y_<s), the weight ``theory.deep`` gives it."""
+        return self._prefix_hook(self.adversarial_sequences(), exponent_offset=1)
+
+    def adversarial_sequences(self, n: int | None = None) -> list[tuple]:
+        """The harmful pool's (prompt, response) pairs whose response begins with COMPLY (the first n): the base's
+        responses given COMPLY, whose prefixes before the stop are Young's Q."""
         comply = self.vocab.id("COMPLY")
-        return self._prefix_hook([(p, r) for p, r in frame_sequences(self.harmful, self.vocab) if r and r[0] == comply],
-                                 exponent_offset=1)
+        sequences = [(p, r) for p, r in frame_sequences(self.harmful, self.vocab) if r and r[0] == comply]
+        return sequences[:n] if n is not None else sequences
 
     def _prefix_hook(self, sequences, exponent_offset: int) -> TokenRecoveryPenalty:
         """Every prefix y_<t, t = 2..len(y), of complying (prompt, response) sequences as a token hook; prompts
