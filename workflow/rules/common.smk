@@ -218,6 +218,7 @@ PAPER_FIGURES = {
         "horizon_sweep",
         "gradient_test",
         "frontier",
+        "appendix_a",
     ],
     "real": ["real_kl_profile", "real_prefill", "real_grad_profile"],
 }

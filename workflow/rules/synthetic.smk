@@ -98,6 +98,7 @@ if "synthetic" in config:
             frontier=f"{SYN_RESULTS}/frontier.csv",
             optimum=f"{SYN_RESULTS}/frontier_optimum.csv",
             matched=f"{SYN_RESULTS}/matched.csv",
+            shared=f"{SYN_RESULTS}/shared_parameters.csv",
         output:
             pdf=expand(
                 "results/figures/synthetic/{name}.pdf", name=PAPER_FIGURES["synthetic"]
@@ -119,6 +120,7 @@ if "synthetic" in config:
         params:
             methods=SYN["methods"],
             default_m=config["exact"]["automaton"]["m"],
+            K=SYN["shared_parameters"]["K"],
         script:
             "../scripts/synthetic_figures.py"
 
@@ -134,6 +136,8 @@ if "synthetic" in config:
             matched=f"{SYN_RESULTS}/matched.csv",
             deep_optimum=f"{SYN_RESULTS}/deep_optimum.csv",
             logit_gradient=f"{SYN_RESULTS}/logit_gradient.csv",
+            shared=f"{SYN_RESULTS}/shared_parameters.csv",
+            appendix_a=f"{SYN_RESULTS}/appendix_a_verdicts.csv",
             predictions=str(REPO / "config/predictions.yaml"),
         output:
             numbers="results/synthetic/numbers.json",
@@ -171,6 +175,7 @@ if "synthetic" in config:
                 },
                 "evaluation": SYN_EVALUATION,
                 "default_m": config["exact"]["automaton"]["m"],
+                "K": SYN["shared_parameters"]["K"],
             },
         script:
             "../scripts/synthetic_numbers.py"

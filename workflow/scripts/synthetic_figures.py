@@ -29,5 +29,6 @@ matched = pd.read_csv(snakemake.input.matched)
 levels = matched[matched.method.isin(main)].harm_level.unique()
 figures["frontier"] = report.frontier_figure(pd.read_csv(snakemake.input.frontier), pd.read_csv(snakemake.input.optimum),
                                              levels, default_m)
+figures["appendix_a"] = report.appendix_a_figure(pd.read_csv(snakemake.input.shared), snakemake.params.K)
 for name, fig in figures.items():
     save_figure(fig, snakemake.output.pdf[list(figures).index(name)], snakemake.output.png[list(figures).index(name)])

@@ -18,6 +18,8 @@ registered = yaml.safe_load(open(snakemake.input.predictions))
 numbers = report.synthetic_numbers(summary, runs, verdicts, mc, fidelity, snakemake.params.settings, frontier, matched,
                                    registered, pd.read_csv(snakemake.input.deep_optimum))
 numbers.update(report.logit_gradient_numbers(pd.read_csv(snakemake.input.logit_gradient)))
+numbers.update(report.appendix_a_numbers(pd.read_csv(snakemake.input.appendix_a), pd.read_csv(snakemake.input.shared),
+                                         snakemake.params.settings["K"]))
 write_numbers(numbers, snakemake.output.numbers)
 with atomic_path(snakemake.output.summary_table) as tmp:
     tmp.write_text(report.summary_table(summary, snakemake.rule))

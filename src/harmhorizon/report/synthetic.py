@@ -127,6 +127,28 @@ def frontier_figure(frontier: pd.DataFrame, optimum: pd.DataFrame, levels, defau
     return fig
 
 
+def appendix_a_figure(shared: pd.DataFrame, K: int) -> plt.Figure:
+    """E5b (Young's Appendix A): per λ, D_t at the Q-prefixes (left, log scale) and the recovery log-odds shift Δℓ_t
+    (right: all Q-prefixes solid, harmful ones dashed), mean and 95% t-interval over seeds; the horizon K dashed."""
+    from ..intervals import t_interval
+
+    interval = lambda values: t_interval(values)[1:3]  # noqa: E731
+    data = shared.assign(**{"λ": shared["lambda"].map(lambda v: f"{v:g}")})
+    palette = dict(zip(data["λ"].unique(), sns.color_palette("crest", data["λ"].nunique())))
+    fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8))
+    sns.lineplot(data[data.kl_t > 0], x="t", y="kl_t", hue="λ", palette=palette, errorbar=interval, ax=axes[0])
+    axes[0].set(yscale="log", xlabel="position $t$", ylabel=r"$D_t$ at Q-prefixes (nats)")
+    sns.lineplot(data, x="t", y="delta_logodds", hue="λ", palette=palette, errorbar=interval, ax=axes[1], legend=False)
+    sns.lineplot(data, x="t", y="delta_logodds_harmful", hue="λ", palette=palette, errorbar=interval, ax=axes[1],
+                 linestyle="--", legend=False)
+    axes[1].axhline(0, color="0.3", linewidth=0.8)
+    axes[1].set(xlabel="position $t$", ylabel=r"$\Delta\ell_t$ (dashed: harmful prefixes)")
+    for ax in axes:
+        ax.axvline(K + 0.5, color="black", linestyle="--", linewidth=0.8)
+    fig.tight_layout()
+    return fig
+
+
 def prefill_figure(prefill: pd.DataFrame, exact: pd.DataFrame, t_eps: int, default_m: int) -> plt.Figure:
     data = prefill[prefill.m == default_m]
     fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8), sharex=True)
@@ -274,6 +296,25 @@ def frontier_numbers(frontier: pd.DataFrame, matched: pd.DataFrame, words: dict,
         if np.isfinite(r.shift_thm20):  # Young's Def 17: Thm 20's stated shift μγ^{t−1} at the same prefixes
             n[f"Syn{words[r.method]}StatedShift"] = fmt(r.shift_thm20, 3)
     return n
+
+
+def appendix_a_numbers(verdicts: pd.DataFrame, shared: pd.DataFrame, K: int) -> dict[str, str]:
+    """Macros of E5b at the judged (smallest) λ: the ratio (mean [95%] over seeds) and its verdict, the largest D_t
+    past K and inside it (means over seeds), the largest |Δℓ_t| inside K and at harmful prefixes past it, K, the
+    λ grid and the number of seeds."""
+    judged = verdicts.loc[verdicts["lambda"].idxmin()]
+    lam = judged["lambda"]
+    means = shared[shared["lambda"] == lam].groupby(["t", "past_horizon"], as_index=False)[
+        ["kl_t", "delta_logodds", "delta_logodds_harmful"]].mean()
+    late, inside = means[means.past_horizon], means[~means.past_horizon]
+    ratio = (fmt_interval(judged["mean"], judged.ci_low, judged.ci_high, 2) if np.isfinite(judged.ci_low)
+             else fmt(judged["mean"], 2) if np.isfinite(judged["mean"]) else r"\text{n/a}")
+    return {"SynAppARatio": ratio, "SynAppAVerdict": judged.verdict, "SynAppALambda": fmt(lam),
+            "SynAppAMargin": fmt(judged.threshold), "SynAppAK": fmt(K), "SynAppASeeds": fmt(int(judged.n)),
+            "SynAppALambdas": ", ".join(fmt(v) for v in sorted(verdicts["lambda"])),
+            "SynAppAKLPast": fmt(late.kl_t.max(), 2), "SynAppAKLInside": fmt(inside.kl_t.max(), 2),
+            "SynAppAShiftInside": fmt(inside.delta_logodds.abs().max(), 2),
+            "SynAppAShiftPast": fmt(late.delta_logodds_harmful.abs().max(), 2)}
 
 
 def summary_table(summary: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
