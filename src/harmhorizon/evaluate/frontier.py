@@ -36,6 +36,11 @@ OPTIMUM_FRACTIONS = tuple(np.round(np.linspace(0.05, 0.95, 19), 2))
 PROBABILITY_FLOOR = 1.0e-7
 
 
+def clipped_logit(p):
+    """logit p with p clipped to [PROBABILITY_FLOOR, 1 − PROBABILITY_FLOOR]: how every recovery log-odds is read."""
+    return logit(np.clip(p, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR))
+
+
 def recovery_at_decided(env, model, reference, sequences, m: int) -> tuple[float, float, int]:
     """(mean log-odds shift, mean probability gain, n prefixes) of π(R | y_<t) at harmful decided prefixes."""
     recover = env.recovery_token
@@ -46,8 +51,7 @@ def recovery_at_decided(env, model, reference, sequences, m: int) -> tuple[float
     probs0 = next_token_probs(reference, sequences, batch_size=env.kl_batch_size, pad_id=env.pad_id, include_last=False)
     p = np.concatenate([q[mask, recover] for q, mask in zip(probs, masks)])
     p0 = np.concatenate([q[mask, recover] for q, mask in zip(probs0, masks)])
-    clip = lambda x: np.clip(x, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)  # noqa: E731
-    return float(np.mean(logit(clip(p)) - logit(clip(p0)))), float(np.mean(p - p0)), len(p)
+    return float(np.mean(clipped_logit(p) - clipped_logit(p0))), float(np.mean(p - p0)), len(p)
 
 
 def frontier_point(env, model, reference, seed: int, m: int, horizon: float, n_samples: int) -> dict:

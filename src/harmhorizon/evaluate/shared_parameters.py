@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import logit
-
 from ..intervals import t_interval
-from .frontier import PROBABILITY_FLOOR
+from .frontier import clipped_logit
 from .kl import next_token_probs
 
 
@@ -36,7 +34,6 @@ def q_prefix_profile(env, model, reference, sequences, m: int, K: int) -> pd.Dat
     probs = next_token_probs(model, sequences, batch_size=env.kl_batch_size, pad_id=env.pad_id, include_last=False)
     probs0 = next_token_probs(reference, sequences, batch_size=env.kl_batch_size, pad_id=env.pad_id, include_last=False)
     kl, shift, harmful = np.zeros(T + 1), [[] for _ in range(T + 1)], [[] for _ in range(T + 1)]
-    read = lambda p: logit(np.clip(p, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR))  # noqa: E731
     for (_, response), p, p0 in zip(sequences, probs, probs0):
         counted = payload[np.asarray(response)] & (np.arange(len(response)) < K)  # index i is position i + 1
         count = np.cumsum(counted)
@@ -44,7 +41,7 @@ def q_prefix_profile(env, model, reference, sequences, m: int, K: int) -> pd.Dat
             row, row0 = p[t - 1], p0[t - 1]
             with np.errstate(divide="ignore", invalid="ignore"):
                 kl[t] += float(np.where(row > 0, row * (np.log(row) - np.log(row0)), 0.0).sum())
-            value = float(read(row[recover]) - read(row0[recover]))
+            value = float(clipped_logit(row[recover]) - clipped_logit(row0[recover]))
             shift[t].append(value)
             if count[t - 2] >= m:
                 harmful[t].append(value)
