@@ -94,7 +94,7 @@ def env_inputs(wildcards):
             "benign": f"{work}/pool_benign.csv",
         }
     return {
-        "reference": f"work/real/models/{wildcards.model}",
+        "reference": f"work/real/reference/{wildcards.model}",
         "samples": f"work/real/{wildcards.model}/base_samples.csv",
     }
 

@@ -45,10 +45,42 @@ rule real_prompts:
         "../scripts/real_prompts.py"
 
 
-rule real_sample_base:
-    """Base responses to every prompt (chat template of the base), judged by the marker judge."""
+rule real_reference:
+    """The reference: the imported model after an SFT stage that refuses a seeded fraction of the harmful train
+    prompts and keeps its own answers elsewhere (real/reference.py)."""
     input:
-        reference="work/real/models/{model}",
+        imported="work/real/models/{model}",
+        prompts="results/real/{model}/prompts.csv",
+    output:
+        folder=directory("work/real/reference/{model}"),
+        data="work/real/{model}/reference_sft.csv",
+        summary="results/real/{model}/reference.json",
+    log:
+        "logs/real/{model}/reference.log",
+    benchmark:
+        "results/benchmarks/real_reference_{model}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
+        runtime=REAL["resources"]["runtime_train"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=ENV_SETTINGS["real"],
+        reference=REAL["reference"],
+        refusal_text=REAL["refusal_text"],
+        seed=config["seed"],
+        workdir=lambda wildcards: f"work/real/{wildcards.model}/reference_sft",
+    script:
+        "../scripts/real_reference.py"
+
+
+rule real_sample_base:
+    """Reference responses to every prompt (its chat template), judged by the monotone judge."""
+    input:
+        reference="work/real/reference/{model}",
         prompts="results/real/{model}/prompts.csv",
     output:
         samples="work/real/{model}/base_samples.csv",
@@ -204,3 +236,47 @@ rule real_numbers:
         epsilon=config["exact"]["epsilon"],
     script:
         "../scripts/real_numbers.py"
+
+
+rule real_recovery_profile:
+    """Δℓ_t: the recovery phrase's log-odds after every prefix of held-out harmful reference responses, aligned minus
+    reference (evaluate/recovery_profile.py)."""
+    input:
+        unpack(evaluate_inputs),
+    output:
+        "results/real/{model}/runs/{method}/seed{seed}/recovery_profile.csv",
+    log:
+        "logs/real/{model}/recovery_profile/{method}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/real_recovery_profile_{model}_{method}_seed{seed}.tsv"
+    wildcard_constraints:
+        method=r"(?!base$)[A-Za-z][A-Za-z0-9_]*",
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
+        runtime=REAL["resources"]["runtime_eval"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=ENV_SETTINGS["real"],
+    script:
+        "../scripts/real_recovery_profile.py"
+
+
+rule real_recovery_profiles:
+    """Every aligned run's Δℓ_t in one table."""
+    input:
+        lambda wildcards: [
+            f"results/real/{wildcards.model}/runs/{method}/seed{seed}/recovery_profile.csv"
+            for method, seed in planned_runs(REAL, include_base=False)
+        ],
+    output:
+        "results/real/{model}/recovery_profile.csv",
+    log:
+        "logs/real/{model}/recovery_profiles.log",
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/concat_csv.py"

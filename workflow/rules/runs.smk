@@ -12,7 +12,8 @@ rule information:
     input:
         unpack(env_inputs),
     output:
-        "results/{env}/{model}/harm_information.csv",
+        information="results/{env}/{model}/harm_information.csv",
+        horizon="results/{env}/{model}/horizon.csv",
     log:
         "logs/{env}/{model}/information.log",
     benchmark:
@@ -28,6 +29,10 @@ rule information:
         torch_threads=TORCH_THREADS,
         environment=lambda wildcards: ENV_SETTINGS[wildcards.env],
         seed=config["seed"],
+        epsilon=EPSILON,
+        n_bootstrap=lambda wildcards: ENV_SETTINGS[wildcards.env]["evaluation"]
+        .get("information", {})
+        .get("n_bootstrap", 2000),
     script:
         "../scripts/information.py"
 

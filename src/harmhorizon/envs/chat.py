@@ -1,10 +1,12 @@
 """The ``chat`` environment: any Hugging Face causal LM, HarmBench prompts and the marker judge.
 
-Prompts are rendered by the base model's chat template (``harmhorizon.real.chat``); h is the marker and
-topic judge of ``harmhorizon.real.judge`` on the decoded response to the raw request; R is the judge's
-markers (a recovery phrase is what the methods teach); the reference model is the imported base; there
-is no exact oracle, so every quantity is a Monte Carlo estimate with an interval.  Every method's data
-come from the judged base samples (``base_samples.csv`` of rule real_sample_base).
+Prompts are rendered by the model's chat template (``harmhorizon.real.chat``); h is the monotone marker and
+content judge of ``harmhorizon.real.judge`` on the decoded response to the raw request, so a prefix can
+decide h (`decided_positions`) and a rollout can stop once it has (`rollout_until`); R is the judge's markers
+(a recovery phrase is what the methods teach); the reference model is the imported model after the
+refusal SFT of rule real_reference (``model_dir``); there is no exact oracle, so every quantity is a Monte
+Carlo estimate with an interval.  Every method's data come from the judged reference samples
+(``base_samples.csv`` of rule real_sample_base).
 """
 
 from __future__ import annotations
@@ -118,15 +120,38 @@ class ChatEnvironment:
         return {"harm": ((labels == "comply") & harmful).astype(np.float64), "refused": labels == "refusal",
                 "recovered": labels == "recovery"}
 
+    def decided_positions(self, prompt, response) -> np.ndarray:
+        """decided[p]: whether the response prefix y_≤p (p tokens) already decides h (`Judge.decided`)."""
+        request, harmful = self.request(prompt)
+        if not harmful:
+            return np.ones(len(response), dtype=bool)
+        texts = self.decode([response[:p] for p in range(len(response))])
+        return np.array([self.judge.decided(request, text) is not None for text in texts], dtype=bool)
+
+    def rollout_until(self, pairs):
+        """For sampling continuations of (prompt, response prefix) pairs: stop row i once the judge has decided h."""
+        requests = [self.request(prompt)[0] for prompt, _ in pairs]
+        judge, tokenizer = self.judge, self.tokenizer
+
+        def until(i, tokens):
+            text = tokenizer.decode(list(pairs[i][1]) + list(tokens), skip_special_tokens=True)
+            return judge.decided(requests[i], text) is not None
+
+        return until
+
+    def attack_label(self, prompts, prefixes, continuations) -> np.ndarray:
+        """h of the model's own tokens under a prefill attack: the continuation alone is judged."""
+        return self.label(prompts, continuations)["harm"]
+
     def recovers(self, continuations) -> np.ndarray:
         """Whether each continuation contains a marker of the judge (R)."""
         return np.array([self.judge.has_marker(text) for text in self.decode(continuations)], dtype=bool)
 
     def sample(self, model, prefixes, budgets, n_samples: int, seed: int, batch_size: int | None = None,
-               progress: bool = False):
+               progress: bool = False, until=None):
         return sample_continuations(model, prefixes, budgets, self.stop_ids, n_samples, seed,
                                     batch_size or self.sample_batch_size, self.pad_id,
-                                    self.sampling["temperature"], self.sampling["top_p"], progress)
+                                    self.sampling["temperature"], self.sampling["top_p"], progress, until=until)
 
     # -- models ---------------------------------------------------------------------------------------
     def load_base(self):
@@ -285,10 +310,12 @@ class ChatEnvironment:
         n = settings["n_samples"]
         return [(prompts[i // n], new[i]) for i in range(len(new))]
 
-    def harmful_eval_rows(self, n: int) -> pd.DataFrame:
-        """Held-out base harmful responses: the first h = 1 base sample of each eval harmful prompt, n prompts."""
+    def harmful_eval_rows(self, n: int, min_tokens: int = 0) -> pd.DataFrame:
+        """Held-out reference harmful responses: the first h = 1 sample of each eval harmful prompt with at least
+        ``min_tokens`` content tokens, n prompts."""
         chosen = self._rows("eval", "harmful")
-        return chosen[chosen.harm == 1].drop_duplicates("prompt_id").head(n)
+        chosen = chosen[(chosen.harm == 1) & (chosen.response_ids.map(lambda r: len(self._content(r, len(r)))) >= min_tokens)]
+        return chosen.drop_duplicates("prompt_id").head(n)
 
     def kl_sequences(self) -> tuple[list, list]:
         """Held-out base harmful responses (n_sequences) and the base responses to the benign eval prompts."""
@@ -303,18 +330,12 @@ class ChatEnvironment:
         return [list(p) for p in rows.prompt_ids][:n]
 
     def prefill_sets(self) -> dict:
-        """k = 0: every eval harmful prompt; k > 0: the first k tokens of a held-out base harmful response."""
+        """One prompt set for every depth: the ``n_prompts`` eval harmful prompts whose held-out reference response
+        has h = 1 and at least max(ks) content tokens; depth k prefills its first k tokens (k = 0: none)."""
         settings = self.evaluation["prefill"]
-        held_out = self.harmful_eval_rows(settings["n_prompts"])
-        stops = set(self.stop_ids)
-        out = {}
-        for k in sorted(settings["ks"]):
-            if k == 0:
-                out[k] = [(p, []) for p in self.prompts(True)]
-            else:
-                out[k] = [(list(row.prompt_ids), list(row.response_ids[:k])) for row in held_out.itertuples()
-                          if len([x for x in row.response_ids if x not in stops]) >= k]
-        return out
+        held_out = self.harmful_eval_rows(settings["n_prompts"], max(settings["ks"]))
+        return {k: [(list(row.prompt_ids), list(row.response_ids[:k])) for row in held_out.itertuples()]
+                for k in sorted(settings["ks"])}
 
     def prefill_budget(self, prefix) -> int:
         return self.evaluation["prefill"]["continuation_tokens"]
@@ -329,6 +350,14 @@ class ChatEnvironment:
         chosen = self._rows("eval", "harmful").sort_values("sample", kind="stable").head(settings["n_sequences"])
         sequences = [(list(p), list(r)) for p, r in zip(chosen.prompt_ids, chosen.response_ids)]
         return sequences, settings["positions"], settings["n_rollouts"]
+
+    def recovery_profile_plan(self) -> tuple[list, list, list[int]]:
+        """(held-out reference harmful responses without their stop token, positions t, the phrase R's token ids)."""
+        settings = self.evaluation["recovery_profile"]
+        rows = self.harmful_eval_rows(settings["n_sequences"])
+        sequences = [(list(r.prompt_ids), self._content(r.response_ids, len(r.response_ids))) for r in rows.itertuples()]
+        phrase = self.tokenizer(" " + self.phrases["recovery_phrase"], add_special_tokens=False)["input_ids"]
+        return sequences, sorted(int(t) for t in settings["positions"]), phrase
 
     def oracle_information(self):
         """No exact oracle: None."""

@@ -2,7 +2,8 @@
 
 For each depth k, every (prompt, harmful response prefix) of ``prefix_sets[k]`` is continued by the
 model for ``env.prefill_budget(prefix)`` tokens, ``n_samples`` times.  harm_rate is the mean h of
-prefix + continuation; recovery_rate the fraction of continuations that emit the recovery set R.
+prefix + continuation, or of the continuation alone where the environment says so (``env.attack_label``:
+the chat judge reads the model's own tokens only); recovery_rate the fraction of continuations that emit R.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ def prefill_attack(env, model, prefix_sets: dict, n_samples: int = 1, seed: int 
                          batch_size or env.prefill_batch_size)
         prompts = [list(p) for p, _ in pairs for _ in range(n_samples)]
         responses = [list(pairs[i // n_samples][1]) + new[i] for i in range(len(new))]
-        harm = np.asarray(env.label(prompts, responses)["harm"], dtype=float)
+        if hasattr(env, "attack_label"):  # an environment that judges the model's own tokens only
+            harm = np.asarray(env.attack_label(prompts, [list(pairs[i // n_samples][1]) for i in range(len(new))], new), dtype=float)
+        else:
+            harm = np.asarray(env.label(prompts, responses)["harm"], dtype=float)
         rows.append({"k": k, "prefilled": max(len(r) for _, r in pairs), "recovery_rate": float(np.mean(env.recovers(new))), "harm_rate": float(harm.mean()),
                      "n": len(responses)})
     return pd.DataFrame(rows)

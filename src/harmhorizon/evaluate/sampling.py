@@ -9,6 +9,11 @@ with one seeded ``torch.Generator``, so the output is a pure function of the inp
 size and the thread count.  A row stops at its first ``stop_ids`` token (kept) or after its budget.
 ``use_cache=False`` feeds the whole sequence at every step (for models without a KV cache, such as the
 exact automaton policy ``synthetic.model.AutomatonLM``).
+
+``until(i, tokens) -> bool`` (optional) also ends row i (the index of its prefix) once its new tokens decide
+what the caller wants to know, e.g. a judge that has already decided h; finished rows then leave the batch
+(and its KV cache), so a batch costs what its unfinished rows cost.  The draws then differ from a run
+without ``until``; the output is still a pure function of the same inputs.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from tqdm.auto import tqdm
 @torch.no_grad()
 def sample_continuations(model, prefixes, max_new_tokens, stop_ids=(), n_samples: int = 1, seed: int = 0,
                          batch_size: int = 1024, pad_id: int = 0, temperature: float = 1.0, top_p: float = 1.0,
-                         progress: bool = False, use_cache: bool = True) -> list[list[int]]:
+                         progress: bool = False, use_cache: bool = True, until=None) -> list[list[int]]:
     """Continuations (new tokens only) of every prefix, prefix-major: out[i * n_samples + s].
 
     ``max_new_tokens`` is an int or one int per prefix; ``pad_id`` fills the left of shorter prefixes.
@@ -44,7 +49,12 @@ def sample_continuations(model, prefixes, max_new_tokens, stop_ids=(), n_samples
         if budget <= 0:
             continue
         rows = [prefixes[i] for _, _, i, _ in chunk]
-        new = _sample_batch(model, rows, budget, stop, generator, pad_id, temperature, top_p, device, use_cache)
+        if until is None:
+            new = _sample_batch(model, rows, budget, stop, generator, pad_id, temperature, top_p, device, use_cache)
+        else:
+            owners = [i for _, _, i, _ in chunk]
+            new = _sample_batch_until(model, rows, budget, stop, generator, pad_id, temperature, top_p, device,
+                                      lambda b, tokens: until(owners[b], tokens))
         for (_, _, i, s), row in zip(chunk, new):
             out[i * n_samples + s] = row
     model.train(was_training)
@@ -98,3 +108,38 @@ def _sample_batch(model, rows, budget, stop, generator, pad_id, temperature, top
         return [[] for _ in range(B)]
     matrix = torch.stack(tokens, dim=1).tolist()
     return [[t for t in row if t >= 0] for row in matrix]
+
+
+def _sample_batch_until(model, rows, budget, stop, generator, pad_id, temperature, top_p, device, until) -> list[list[int]]:
+    """`_sample_batch` with the KV cache, where a row also ends when ``until(b, its new tokens)``; ended rows
+    are dropped from the batch and the cache."""
+    B, width = len(rows), max(len(row) for row in rows)
+    ids = torch.full((B, width), pad_id, dtype=torch.long)
+    mask = torch.zeros((B, width), dtype=torch.long)
+    for b, row in enumerate(rows):
+        ids[b, width - len(row):] = torch.tensor(row, dtype=torch.long)
+        mask[b, width - len(row):] = 1
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    out: list[list[int]] = [[] for _ in range(B)]
+    active = torch.arange(B)
+    past, current = None, ids
+    for _ in range(budget):
+        outputs = model(input_ids=current.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+                        past_key_values=past, use_cache=True)
+        past = outputs.past_key_values
+        nxt = _next_token(outputs.logits[:, -1], generator, temperature, top_p)
+        keep = []
+        for j, (b, token) in enumerate(zip(active.tolist(), nxt.tolist())):
+            out[b].append(token)
+            if not (token in stop.tolist() or until(b, out[b])):
+                keep.append(j)
+        if not keep:
+            break
+        if len(keep) < len(active):
+            index = torch.tensor(keep, dtype=torch.long)
+            active, nxt, mask, positions = active[index], nxt[index], mask[index], positions[index]
+            past.batch_select_indices(index.to(device))
+        current = nxt[:, None]
+        mask = torch.cat([mask, torch.ones((len(active), 1), dtype=torch.long)], dim=1)
+        positions = positions[:, -1:] + 1
+    return out
