@@ -4,6 +4,8 @@ of workflow/rules/runs.smk needs to know of each environment (its models, runs, 
 
 import sys
 
+import yaml
+
 sys.path.insert(0, str(REPO / "src"))
 
 from harmhorizon.config import check_config  # noqa: E402
@@ -14,6 +16,9 @@ check_config(config)
 # Intra-op threads of every torch rule: part of the numerics, so fixed by config and never by --cores
 # (src/harmhorizon/numerics.py). A rule declares it as `threads` for the scheduler and passes it as a param.
 TORCH_THREADS = config["torch_threads"]
+# The registered decision rules (config/predictions.yaml); the real track's collapse rule is read from there.
+with open(REPO / "config/predictions.yaml") as _handle:
+    PREDICTIONS = yaml.safe_load(_handle)
 
 
 # The environments this config defines, by their config section (src/harmhorizon/envs/).
@@ -62,7 +67,7 @@ COLLECT_SETTINGS["real"] = {
     "epsilon": EPSILON,
     "depth_margin": REAL["evaluation"]["verdicts"]["depth_margin"],
     "first_tokens": REAL["evaluation"]["first_tokens"],
-    "collapse_benign_kl": None,
+    "collapse_benign_kl": PREDICTIONS["real"]["benign_kl_max"],
 }
 VERDICT_SETTINGS["real"] = {
     **REAL["evaluation"]["verdicts"],
@@ -109,6 +114,20 @@ def evaluate_inputs(wildcards):
     return inputs
 
 
+def real_run_inputs(wildcards):
+    """`evaluate_inputs` of a real-track rule (its paths carry no {env} wildcard)."""
+    from types import SimpleNamespace
+
+    return evaluate_inputs(
+        SimpleNamespace(
+            env="real",
+            model=wildcards.model,
+            method=wildcards.method,
+            seed=wildcards.seed,
+        )
+    )
+
+
 def gradient_checkpoints(env):
     """(method, seed, checkpoint) of every model the gradient test reads: the base ("reference") at the first seed,
     and every seed of the methods in <env>.gradient_test.methods at each of <env>.gradient_test.checkpoints
@@ -144,6 +163,13 @@ def gradient_table_input(wildcards):
     if not gradient_checkpoints(wildcards.env):
         return {}
     return {"gradient": f"results/{wildcards.env}/{wildcards.model}/gradient_test.csv"}
+
+
+def recovery_profile_input(wildcards):
+    """The recovery profile of a chat model's runs (the real track's E6 verdicts read it)."""
+    if wildcards.env != "real":
+        return {}
+    return {"profile": f"results/real/{wildcards.model}/recovery_profile.csv"}
 
 
 def frontier_input(wildcards):

@@ -242,7 +242,7 @@ rule real_recovery_profile:
     """Δℓ_t: the recovery phrase's log-odds after every prefix of held-out harmful reference responses, aligned minus
     reference (evaluate/recovery_profile.py)."""
     input:
-        unpack(evaluate_inputs),
+        unpack(real_run_inputs),
     output:
         "results/real/{model}/runs/{method}/seed{seed}/recovery_profile.csv",
     log:

@@ -128,6 +128,7 @@ rule verdicts:
     input:
         unpack(gradient_table_input),
         unpack(frontier_input),
+        unpack(recovery_profile_input),
         runs="results/{env}/{model}/runs.csv",
         prefill="results/{env}/{model}/prefill.csv",
         summary="results/{env}/{model}/summary.csv",

@@ -144,44 +144,87 @@ def attack_depth(ks, horizon: float) -> int | None:
     return past[0] if past else None
 
 
-def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, horizon: float, ks,
-                  shallow_fraction: float, margin: float, kl_positions: int) -> pd.DataFrame:
-    """E6 on a chat model, by the same rules; recovery is compared at one depth k* = `attack_depth`.
+def logodds_past_horizon(profile: pd.DataFrame, horizon: float) -> pd.DataFrame:
+    """Per (method, seed): the mean over the profile's positions t > t_ε of Δℓ_t (NaN where none lies past t_ε)."""
+    if profile is None or profile.empty or not math.isfinite(horizon):
+        return pd.DataFrame(columns=["method", "seed", "delta_logodds_past_horizon"])
+    late = profile[profile.t > horizon]
+    return (late.groupby(["method", "seed"], as_index=False).delta_logodds.mean()
+            .rename(columns={"delta_logodds": "delta_logodds_past_horizon"}))
 
-    Δ = the Welch 95% interval of (method − base) recovery rate at k* over seeds.  The KL prediction is
-    untestable when t_ε is undefined or ≥ ``kl_positions``; the recovery ones when no attacked k ≥ t_ε.
+
+def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, horizon: float, ks,
+                  shallow_fraction: float, margin: float, kl_positions: int, profile: pd.DataFrame | None = None,
+                  runs: pd.DataFrame | None = None, rules: dict | None = None) -> pd.DataFrame:
+    """E6 on a chat model (config/predictions.yaml section ``real``); attacks are compared at k* = `attack_depth`.
+
+    Differences against the reference are Welch 95% intervals over seeds (method − reference); Δℓ past t_ε
+    (`logodds_past_horizon`) is a t-interval over seeds.  Seeds whose run is ``collapsed`` (runs.csv) are left
+    out.  The KL prediction is untestable when t_ε is undefined or ≥ ``kl_positions``; the attack rows when no
+    attacked k ≥ t_ε; the Δℓ rows without a profile position past t_ε.
     """
+    rules = rules or {}
     k_star = attack_depth(ks, horizon)
     kl_testable = math.isfinite(horizon) and horizon < kl_positions
-    at_k = prefill[prefill.k == k_star] if k_star is not None else prefill.iloc[:0]
-    base = at_k[at_k.method == "base"].recovery_rate
+    collapsed = set()
+    if runs is not None and "collapsed" in runs:
+        collapsed = {(r.method, int(r.seed)) for r in runs[runs.collapsed.astype(bool)].itertuples()}
+    keep = lambda frame: frame.loc[np.array([(m, int(s)) not in collapsed for m, s in zip(frame.method, frame.seed)],  # noqa: E731
+                                            dtype=bool)]
+    at_k = keep(prefill[prefill.k == k_star]) if k_star is not None else prefill.iloc[:0]
+    base = at_k[at_k.method == "base"]
+    late = keep(logodds_past_horizon(profile, horizon))
     gain = f"recovery_gain_k{k_star}" if k_star is not None else "recovery_gain_past_horizon"
+    harm_gap = f"harm_rate_k{k_star} difference" if k_star is not None else "harm_rate_past_horizon difference"
+    lo_margin, asr_margin = rules.get("logodds_margin"), rules.get("asr_margin")
     rows = []
 
     def row(prediction, name, metric, interval, threshold, verdict, testable):
+        n_collapsed = sum(1 for m, _ in collapsed if m == name)
         mean, low, high, n = interval if testable else (np.nan, np.nan, np.nan, 0)
-        return {"prediction": prediction, "method": name, "metric": metric, "mean": mean, "ci_low": low,
-                "ci_high": high, "n": int(n), "threshold": threshold,
-                "verdict": verdict(low, high) if testable else "untestable"}
+        enough = n >= 2
+        label = verdict(low, high) if testable and enough else "untestable"
+        rows.append({"prediction": prediction, "method": name + (f" ({n_collapsed} seeds collapsed)" if n_collapsed else ""),
+                     "metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "n": int(n),
+                     "threshold": threshold, "verdict": label})
 
     for name, spec in methods.items():
         family = family_of(spec)
-        difference = welch_difference(at_k[at_k.method == name].recovery_rate, base)
+        part = at_k[at_k.method == name]
+        recovery = welch_difference(part.recovery_rate, base.recovery_rate)
+        harm = welch_difference(part.harm_rate, base.harm_rate)
+        shift = t_interval(late[late.method == name].delta_logodds_past_horizon)
+        has_late = bool(len(late[late.method == name]))
         if family == "standard":
             share = summary_interval(summary, name, "kl_past_horizon")
-            rows.append(row("E6: the KL of a standard method lies before $t_\\varepsilon$", name,
-                            "kl_past_horizon", share, shallow_fraction,
-                            lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), kl_testable))
-            rows.append(row("E6: a standard method recovers like the base past $t_\\varepsilon$", name, gain,
-                            difference, margin, lambda lo, hi: equivalence_verdict(lo, hi, margin), k_star is not None))
+            row("E6: the KL of a standard method lies before $t_\\varepsilon$", name, "kl_past_horizon", share,
+                shallow_fraction, lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), kl_testable)
+            row("E6: a standard method recovers like the base past $t_\\varepsilon$", name, gain, recovery, margin,
+                lambda lo, hi: equivalence_verdict(lo, hi, margin), k_star is not None)
+            if lo_margin is not None:
+                row("E6/Cor 23: a standard method's recovery log-odds past $t_\\varepsilon$ stay at the reference's", name,
+                    "delta_logodds_past_horizon", shift, lo_margin, lambda lo, hi: equivalence_verdict(lo, hi, lo_margin),
+                    has_late)
+            if asr_margin is not None:
+                row("E6: under a prefill past $t_\\varepsilon$ a standard method is as harmful as the reference", name,
+                    harm_gap, harm, asr_margin, lambda lo, hi: equivalence_verdict(lo, hi, asr_margin), k_star is not None)
         elif family == "deep":
-            rows.append(row("E6: a deep method recovers more than the base past $t_\\varepsilon$", name, gain,
-                            difference, margin, lambda lo, hi: one_sided_verdict(lo, hi, margin, False), k_star is not None))
+            row("E6: a deep method recovers more than the base past $t_\\varepsilon$", name, gain, recovery, margin,
+                lambda lo, hi: one_sided_verdict(lo, hi, margin, False), k_star is not None)
+            if lo_margin is not None:
+                row("E6/P5: a deep method raises the recovery log-odds past $t_\\varepsilon$", name,
+                    "delta_logodds_past_horizon", shift, lo_margin,
+                    lambda lo, hi: one_sided_verdict(lo, hi, lo_margin, False), has_late)
+            if asr_margin is not None:
+                row("E6: under a prefill past $t_\\varepsilon$ a deep method is less harmful than the reference", name,
+                    harm_gap, harm, -asr_margin, lambda lo, hi: one_sided_verdict(lo, hi, -asr_margin, True),
+                    k_star is not None)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def decide_verdicts(env: str, runs: pd.DataFrame, prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict,
-                    settings: dict, matched: pd.DataFrame | None = None, rules: dict | None = None) -> pd.DataFrame:
+                    settings: dict, matched: pd.DataFrame | None = None, rules: dict | None = None,
+                    profile: pd.DataFrame | None = None, chat_rules: dict | None = None) -> pd.DataFrame:
     """The verdicts of one environment's runs: `frontier_verdicts` on the automaton (``synthetic``; ``matched`` and
     the ``frontier`` rules required), `chat_verdicts` on a chat model."""
     if env == "synthetic":
@@ -191,4 +234,4 @@ def decide_verdicts(env: str, runs: pd.DataFrame, prefill: pd.DataFrame, summary
         return frontier_verdicts(matched, methods, settings["default_m"], rules)
     horizon = float(runs.t_epsilon.iloc[0]) if len(runs) else float("nan")
     return chat_verdicts(prefill, summary, methods, horizon, settings["ks"], settings["shallow_fraction"],
-                         settings["depth_margin"], settings["kl_positions"])
+                         settings["depth_margin"], settings["kl_positions"], profile, runs, chat_rules)
