@@ -76,7 +76,7 @@ def _environment(model_dir, tokenizer, requests, kinds=None):
     samples = pd.DataFrame({"prompt_id": range(len(requests)), "prompt_ids": ids, "request": requests,
                             "kind": kinds or ["harmful"] * len(requests)})
     # A judge under which h can vary on random text: "harmful" iff the response has at least 3 words.
-    return ChatEnvironment(str(model_dir), tokenizer, Judge(markers=("zzzz-never",), min_words=3),
+    return ChatEnvironment(str(model_dir), tokenizer, Judge(markers=("zzzz-never",), min_words=3, harm_stems=0),
                            {"max_new_tokens": 8, "temperature": 1.0, "top_p": 1.0, "batch_size": 4},
                            samples=samples), ids
 
