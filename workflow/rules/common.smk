@@ -246,7 +246,7 @@ PAPER_FIGURES = {
         "frontier",
         "appendix_a",
     ],
-    "real": ["real_kl_profile", "real_prefill", "real_grad_profile"],
+    "real": ["real_kl_profile", "real_recovery_profile", "real_prefill", "real_grad_profile"],
 }
 PAPER_TABLES = {
     "exact": ["identities", "horizons", "paper_results", "ablation"],

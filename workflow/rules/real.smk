@@ -126,6 +126,28 @@ rule figure_real_kl_profile:
         "../scripts/figure_real_kl_profile.py"
 
 
+rule figure_real_recovery_profile:
+    """Δℓ_t: the recovery phrase's log-odds after held-out harmful prefixes, aligned minus reference, per method."""
+    input:
+        profile=f"results/real/{REAL_MODEL}/recovery_profile.csv",
+        runs=f"results/real/{REAL_MODEL}/runs.csv",
+    output:
+        pdf="results/figures/real/real_recovery_profile.pdf",
+        png=report(
+            "results/figures/real/real_recovery_profile.png",
+            caption="../report/real_recovery_profile.rst",
+            category="Real-model track",
+        ),
+    log:
+        "logs/figures/real_recovery_profile.log",
+    benchmark:
+        "results/benchmarks/figure_real_recovery_profile.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/figure_real_recovery_profile.py"
+
+
 rule figure_real_prefill:
     """Prefill attack: harm and recovery rate against the number of prefilled tokens k."""
     input:
@@ -223,6 +245,8 @@ rule real_numbers:
         runs=f"results/real/{REAL_MODEL}/runs.csv",
         reported=str(REPO / "data/qi2025_prefilling.csv"),
         verdicts=f"results/real/{REAL_MODEL}/verdicts.csv",
+        horizon=f"results/real/{REAL_MODEL}/horizon.csv",
+        profile=f"results/real/{REAL_MODEL}/recovery_profile.csv",
     output:
         "results/real/numbers.json",
     log:

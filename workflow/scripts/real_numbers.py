@@ -20,6 +20,8 @@ numbers = real_numbers(
     snakemake.params.epsilon,
     float(pd.read_csv(snakemake.input.runs).t_epsilon.iloc[0]),
     pd.read_csv(snakemake.input.reported),
+    pd.read_csv(snakemake.input.horizon),
+    pd.read_csv(snakemake.input.profile),
 )
 numbers |= verdict_numbers(pd.read_csv(snakemake.input.verdicts))
 log.info("%d numbers", len(numbers))

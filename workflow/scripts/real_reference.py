@@ -36,7 +36,7 @@ else:
     torch.manual_seed(seed)
     policy, tokenizer = env.load_policy()
     trainer = fit_sft(policy, tokenizer, Dataset.from_list(rows[["prompt", "completion"]].to_dict("records")),
-                      settings["hp"], snakemake.params.workdir, seed)
+                      {**env.trainer_settings("sft"), **settings["hp"]}, snakemake.params.workdir, seed)
     merged = trainer.model.merge_and_unload() if hasattr(trainer.model, "merge_and_unload") else trainer.model
     merged.save_pretrained(snakemake.output.folder)
     tokenizer.padding_side = "left"

@@ -128,16 +128,25 @@ class ChatEnvironment:
         texts = self.decode([response[:p] for p in range(len(response))])
         return np.array([self.judge.decided(request, text) is not None for text in texts], dtype=bool)
 
-    def rollout_until(self, pairs):
-        """For sampling continuations of (prompt, response prefix) pairs: stop row i once the judge has decided h."""
-        requests = [self.request(prompt)[0] for prompt, _ in pairs]
+    def rollout_until(self, pairs, judge_prefix: bool = True):
+        """For sampling continuations of (prompt, response prefix) pairs: stop row i once the judge has decided h of
+        prefix + continuation (of the continuation alone with ``judge_prefix=False``: a prefill attack).  Rows of a
+        benign request never stop early (h = 0 there whatever is said)."""
+        requests = [self.request(prompt) for prompt, _ in pairs]
         judge, tokenizer = self.judge, self.tokenizer
 
         def until(i, tokens):
-            text = tokenizer.decode(list(pairs[i][1]) + list(tokens), skip_special_tokens=True)
-            return judge.decided(requests[i], text) is not None
+            request, harmful = requests[i]
+            if not harmful:
+                return False
+            ids = (list(pairs[i][1]) if judge_prefix else []) + list(tokens)
+            return judge.decided(request, tokenizer.decode(ids, skip_special_tokens=True)) is not None
 
         return until
+
+    def attack_until(self, pairs):
+        """`rollout_until` for a prefill attack: the continuation alone decides (``attack_label``)."""
+        return self.rollout_until(pairs, judge_prefix=False)
 
     def attack_label(self, prompts, prefixes, continuations) -> np.ndarray:
         """h of the model's own tokens under a prefill attack: the continuation alone is judged."""
@@ -186,7 +195,9 @@ class ChatEnvironment:
         return model
 
     def trainer_settings(self, objective: str) -> dict:
-        return {"use_cpu": self.device.type == "cpu"}
+        """CPU or device; no gradient checkpointing (trl's default): with LoRA on a small model it recomputes the
+        forward and back-propagates to the inputs through every frozen layer, 1.7x the step time on a CPU."""
+        return {"use_cpu": self.device.type == "cpu", "gradient_checkpointing": False}
 
     def gradient_profile(self):
         """‖∂loss/∂z_t‖ every ``training.gradient_every`` steps at t = 1..``kl.positions`` (trl masks the prompt)."""
@@ -301,12 +312,13 @@ class ChatEnvironment:
         return self.evaluation["prefill"]["n_samples"]
 
     def rate_samples(self, model, harmful: bool, seed: int) -> list[tuple]:
-        """``benign.n_samples`` responses to every eval prompt of one kind; harmful ones run to T tokens,
-        benign ones to ``benign.max_new_tokens``."""
+        """``benign.n_samples`` responses to every eval prompt of one kind; harmful ones run to T tokens or until the
+        judge has decided h (h, refusal and recovery are then fixed), benign ones to ``benign.max_new_tokens``."""
         settings = self.evaluation["benign"]
         prompts = self.prompts(harmful)
         budget = self.T if harmful else settings["max_new_tokens"]
-        new = self.sample(model, prompts, budget, settings["n_samples"], seed)
+        until = self.rollout_until([(p, []) for p in prompts]) if harmful else None
+        new = self.sample(model, prompts, budget, settings["n_samples"], seed, until=until)
         n = settings["n_samples"]
         return [(prompts[i // n], new[i]) for i in range(len(new))]
 

@@ -3,7 +3,8 @@
 For each depth k, every (prompt, harmful response prefix) of ``prefix_sets[k]`` is continued by the
 model for ``env.prefill_budget(prefix)`` tokens, ``n_samples`` times.  harm_rate is the mean h of
 prefix + continuation, or of the continuation alone where the environment says so (``env.attack_label``:
-the chat judge reads the model's own tokens only); recovery_rate the fraction of continuations that emit R.
+the chat judge reads the model's own tokens only, and stops sampling once it has decided, ``env.attack_until``);
+recovery_rate the fraction of continuations that emit R (on a chat model: before they are harmful).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ def prefill_attack(env, model, prefix_sets: dict, n_samples: int = 1, seed: int 
             rows.append({"k": k, "prefilled": np.nan, "recovery_rate": np.nan, "harm_rate": np.nan, "n": 0})
             continue
         budgets = [env.prefill_budget(r) for _, r in pairs]
+        kwargs = {"until": env.attack_until(pairs)} if hasattr(env, "attack_until") else {}
         new = env.sample(model, [list(p) + list(r) for p, r in pairs], budgets, n_samples, seed + 7919 * offset,
-                         batch_size or env.prefill_batch_size)
+                         batch_size or env.prefill_batch_size, **kwargs)
         prompts = [list(p) for p, _ in pairs for _ in range(n_samples)]
         responses = [list(pairs[i // n_samples][1]) + new[i] for i in range(len(new))]
         if hasattr(env, "attack_label"):  # an environment that judges the model's own tokens only

@@ -55,6 +55,23 @@ def kl_profile_figure(kl: pd.DataFrame, information: pd.DataFrame) -> plt.Figure
     return fig
 
 
+def recovery_profile_figure(profile: pd.DataFrame, horizon: float) -> plt.Figure:
+    """Δℓ_t by method (mean over seeds of the per-seed means over sequences; 95% band over seeds), t_ε dashed."""
+    palette = method_palette(profile.method.unique())
+    fig, ax = plt.subplots(figsize=(5.5, 3.0))
+    sns.lineplot(profile, x="t", y="delta_logodds", hue="method", hue_order=method_order(profile.method.unique()),
+                 palette=palette, errorbar=("ci", 95) if profile.seed.nunique() > 1 else None, marker="o",
+                 markersize=3, ax=ax)
+    ax.axhline(0, color="black", linewidth=0.6)
+    if math.isfinite(horizon):
+        ax.axvline(horizon, color="0.4", linestyle="--", linewidth=0.8, label=r"$t_\varepsilon$")
+    ax.set(xlabel="prefix length $t$ of a held-out harmful response",
+           ylabel=r"$\Delta\ell_t$ (recovery log-odds, nats)")
+    ax.legend(title=None, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def prefill_figure(prefill: pd.DataFrame, reported: pd.DataFrame | None = None) -> plt.Figure:
     """Harm rate and recovery rate against the number of prefilled tokens k, per method (95% band over seeds).
 
@@ -144,7 +161,8 @@ def summary_table(summary: pd.DataFrame, ks, rule: str = "table_real_summary") -
     )
 
 
-def real_numbers(summary, prefill, information, counts, model, prompts, real, epsilon, horizon, reported=None) -> dict:
+def real_numbers(summary, prefill, information, counts, model, prompts, real, epsilon, horizon, reported=None,
+                 horizon_table=None, profile=None) -> dict:
     """Every number of the real-model section, as LaTeX text keyed by macro name (prefix ``Real``, and
     ``Qi`` for the reported context numbers of `reported_prefill_numbers`)."""
     numbers = {
@@ -157,7 +175,11 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         "RealKLSequences": fmt(real["evaluation"]["kl"]["n_sequences"]),
         "RealPrefillPrompts": fmt(real["evaluation"]["prefill"]["n_prompts"]),
         "RealContinuationTokens": fmt(real["evaluation"]["prefill"]["continuation_tokens"]),
-        "RealRollouts": fmt(real["evaluation"]["information"]["n_rollouts"]),
+        "RealRollouts": fmt(int(np.max(real["evaluation"]["information"]["n_rollouts"]))),
+        "RealRolloutsMin": fmt(int(np.min(real["evaluation"]["information"]["n_rollouts"]))),
+        "RealProfileSequences": fmt(real["evaluation"]["recovery_profile"]["n_sequences"]),
+        "RealReferenceRefusalFraction": fmt(real["reference"]["refusal_fraction"], 2),
+        "RealReferenceSteps": fmt(real["reference"]["hp"]["max_steps"]),
         "RealInfoSequences": fmt(real["evaluation"]["information"]["n_sequences"]),
         "RealFirstTokens": fmt(real["evaluation"]["first_tokens"]),
         "RealLoraRank": fmt(real["training"]["lora"]["r"]),
@@ -165,7 +187,7 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         "RealJudgeWindow": fmt(real["judge"]["refusal_window_words"]),
         "RealJudgeMinWords": fmt(real["judge"]["min_words"]),
         "RealNMarkers": fmt(len(real["judge"]["markers"])),
-        "RealJudgeTopicOverlap": fmt(real["judge"]["topic_overlap"]),
+        "RealJudgeHarmStems": fmt(real["judge"]["harm_stems"]),
         "RealJudgeStemChars": fmt(real["judge"]["stem_chars"]),
         "RealJudgeContentMinChars": fmt(real["judge"]["content_min_chars"]),
         "RealBaseSamples": fmt(real["sampling"]["n_base_samples"]),
@@ -216,6 +238,20 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
             numbers[key + "Mean"] = fmt(row["mean"], 2) if np.isfinite(row["mean"]) else r"\text{n/a}"
     if reported is not None:
         numbers.update(reported_prefill_numbers(reported))
+    if horizon_table is not None:  # P(t_ε ≤ k) at the attacked depths that lie on the grid of I_t
+        p = horizon_table.set_index("k").p_horizon_le_k
+        for k in ks:
+            if k in p.index:
+                numbers[f"RealHorizonProbLe{number_word(k)}"] = fmt(float(p[k]), 2)
+    if profile is not None:
+        from ..evaluate.verdicts import logodds_past_horizon
+        from ..intervals import t_interval
+
+        late = logodds_past_horizon(profile, horizon)
+        for method in real["methods"]:
+            mean, low, high, _ = t_interval(late[late.method == method].delta_logodds_past_horizon)
+            numbers[f"Real{method_words[method]}DeltaLogoddsPastHorizon"] = (
+                fmt_interval(mean, low, high, 2) if np.isfinite(low) else r"\text{n/a}")
     return numbers
 
 

@@ -1,0 +1,11 @@
+"""Rule figure_real_recovery_profile."""
+
+import pandas as pd
+
+from harmhorizon.io import setup_logging
+from harmhorizon.report.figures import save_figure
+from harmhorizon.report.real import recovery_profile_figure
+
+setup_logging(snakemake.log[0])
+fig = recovery_profile_figure(pd.read_csv(snakemake.input.profile), float(pd.read_csv(snakemake.input.runs).t_epsilon.iloc[0]))
+save_figure(fig, snakemake.output.pdf, snakemake.output.png)
