@@ -38,9 +38,22 @@ def test_every_stage_writes_its_contract(session):
     grad = pd.read_csv(out / "grad_profile.csv")
     assert {"method", "seed", "step", "t", "grad_norm"} <= set(grad.columns) and (grad.grad_norm > 0).any()
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.columns) == ["method", "metric", "mean", "ci_low", "ci_high", "n_seeds"]
+    # The registered collapse rule (config/predictions.yaml section real) flags runs; the summary counts them.
+    assert list(summary.columns) == ["method", "metric", "mean", "ci_low", "ci_high", "n_seeds", "n_collapsed"]
+    assert "collapsed" in pd.read_csv(out / "runs.csv")
     information = pd.read_csv(out / "harm_information.csv")
     assert list(information.t_start) == real["evaluation"]["information"]["positions"]
+    horizon = pd.read_csv(out / "horizon.csv")
+    assert list(horizon.k) == [0, *real["evaluation"]["information"]["positions"][1:], real["sampling"]["max_new_tokens"]]
+    assert horizon.p_horizon_le_k.between(0, 1).all()
+    profile = pd.read_csv(out / "recovery_profile.csv")
+    assert {"method", "seed", "t", "delta_logodds", "ci_low", "ci_high", "n", "logodds_reference"} <= set(profile.columns)
+    assert set(profile.method) == set(real["methods"])
+    assert set(profile.t) == set(real["evaluation"]["recovery_profile"]["positions"])
+    reference = json.loads((out / "reference.json").read_text())
+    assert reference["train_steps"] == real["reference"]["hp"]["max_steps"]
+    raw = pd.read_csv(out / "raw/base_samples.csv.gz")
+    assert {"request", "response", "label", "harm"} <= set(raw.columns) and len(raw) > 0
 
 
 def test_every_run_trains_its_configured_steps(session):

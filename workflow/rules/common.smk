@@ -3,6 +3,7 @@ of workflow/rules/runs.smk needs to know of each environment (its models, runs, 
 """
 
 import sys
+from types import SimpleNamespace
 
 import yaml
 
@@ -116,8 +117,6 @@ def evaluate_inputs(wildcards):
 
 def real_run_inputs(wildcards):
     """`evaluate_inputs` of a real-track rule (its paths carry no {env} wildcard)."""
-    from types import SimpleNamespace
-
     return evaluate_inputs(
         SimpleNamespace(
             env="real",
@@ -246,7 +245,12 @@ PAPER_FIGURES = {
         "frontier",
         "appendix_a",
     ],
-    "real": ["real_kl_profile", "real_recovery_profile", "real_prefill", "real_grad_profile"],
+    "real": [
+        "real_kl_profile",
+        "real_recovery_profile",
+        "real_prefill",
+        "real_grad_profile",
+    ],
 }
 PAPER_TABLES = {
     "exact": ["identities", "horizons", "paper_results", "ablation"],

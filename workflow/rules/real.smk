@@ -247,6 +247,8 @@ rule real_numbers:
         verdicts=f"results/real/{REAL_MODEL}/verdicts.csv",
         horizon=f"results/real/{REAL_MODEL}/horizon.csv",
         profile=f"results/real/{REAL_MODEL}/recovery_profile.csv",
+        # Not read: the raw judged samples are committed beside the numbers they produced.
+        raw=f"results/real/{REAL_MODEL}/raw/base_samples.csv.gz",
     output:
         "results/real/numbers.json",
     log:
@@ -304,3 +306,18 @@ rule real_recovery_profiles:
         "../../envs/harmhorizon.yaml"
     script:
         "../scripts/concat_csv.py"
+
+
+rule real_raw_samples:
+    """The reference's raw responses with their judge labels, committed (gzip CSV) so that a reviewer can re-judge
+    them with another judge without sampling again."""
+    input:
+        "work/real/{model}/base_samples.csv",
+    output:
+        "results/real/{model}/raw/base_samples.csv.gz",
+    log:
+        "logs/real/{model}/raw_samples.log",
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/real_raw_samples.py"

@@ -13,7 +13,6 @@ rule information:
         unpack(env_inputs),
     output:
         information="results/{env}/{model}/harm_information.csv",
-        horizon="results/{env}/{model}/horizon.csv",
     log:
         "logs/{env}/{model}/information.log",
     benchmark:
@@ -26,15 +25,44 @@ rule information:
         mem_mb=lambda wildcards: env_resources(wildcards.env)["mem_mb"],
         runtime=lambda wildcards: env_resources(wildcards.env)["runtime_eval"],
     params:
+        env_name=lambda wildcards: wildcards.env,
         torch_threads=TORCH_THREADS,
         environment=lambda wildcards: ENV_SETTINGS[wildcards.env],
         seed=config["seed"],
-        epsilon=EPSILON,
-        n_bootstrap=lambda wildcards: ENV_SETTINGS[wildcards.env]["evaluation"]
-        .get("information", {})
-        .get("n_bootstrap", 2000),
     script:
         "../scripts/information.py"
+
+
+# A chat model has no exact I_t, so its horizon comes with a bootstrap over sequences (P(t_ε ≤ k)); the
+# automaton's t_ε is exact. Same rule, one more output.
+use rule information as real_information with:
+    input:
+        unpack(
+            lambda wildcards: env_inputs(
+                SimpleNamespace(env="real", model=wildcards.model)
+            )
+        ),
+    output:
+        information="results/real/{model}/harm_information.csv",
+        horizon="results/real/{model}/horizon.csv",
+    log:
+        "logs/real/{model}/information.log",
+    benchmark:
+        "results/benchmarks/information_real_{model}.tsv"
+    resources:
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
+        runtime=REAL["resources"]["runtime_eval"],
+    params:
+        env_name="real",
+        torch_threads=TORCH_THREADS,
+        environment=ENV_SETTINGS["real"],
+        seed=config["seed"],
+        epsilon=EPSILON,
+        n_bootstrap=REAL["evaluation"]["information"]["n_bootstrap"],
+
+
+ruleorder: real_information > information
 
 
 rule align:

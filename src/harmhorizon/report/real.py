@@ -238,11 +238,14 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
             numbers[key + "Mean"] = fmt(row["mean"], 2) if np.isfinite(row["mean"]) else r"\text{n/a}"
     if reported is not None:
         numbers.update(reported_prefill_numbers(reported))
-    if horizon_table is not None:  # P(t_ε ≤ k) at the attacked depths that lie on the grid of I_t
-        p = horizon_table.set_index("k").p_horizon_le_k
-        for k in ks:
-            if k in p.index:
-                numbers[f"RealHorizonProbLe{number_word(k)}"] = fmt(float(p[k]), 2)
+    if horizon_table is not None:  # P(t_ε ≤ k) (t_ε lies on the grid: read at the last grid end ≤ k)
+        def p_le(k):
+            below = horizon_table[horizon_table.k <= k]
+            return fmt(float(below.p_horizon_le_k.max()), 2) if len(below) else "0"
+
+        numbers["RealHorizonProbLeFirst"] = p_le(real["evaluation"]["first_tokens"])
+        numbers["RealHorizonProbLeAttack"] = p_le(depth) if depth is not None else r"\text{n/a}"
+        numbers["RealHorizonBootstraps"] = fmt(int(horizon_table.n_boot.iloc[0]))
     if profile is not None:
         from ..evaluate.verdicts import logodds_past_horizon
         from ..intervals import t_interval
