@@ -118,3 +118,24 @@ def test_judge_from_config_reads_every_key(repo):
     judge = Judge.from_config(config)
     assert judge.harm_stems == config["harm_stems"] > 0
     assert (judge.content_min_chars, judge.stem_chars) == (config["content_min_chars"], config["stem_chars"])
+
+
+def test_a_classifier_plugs_in_behind_the_same_interface(repo):
+    """config real.judge.kind: classifier (a stub scorer here, a Hugging Face model on a GPU)."""
+    from harmhorizon.real.judge import ClassifierJudge, build_judge
+
+    calls = []
+
+    def stub(requests, responses):
+        calls.append(len(responses))
+        return [1.0 if "tumbler" in response else 0.0 for response in responses]
+
+    judge = ClassifierJudge(stub, JUDGE)
+    responses = ["Rake the tumbler.", "I'm sorry, I can't.", "Nice weather today, really quite nice."]
+    assert judge.labels([REQUEST] * 3, responses) == ["comply", "refusal", "off_topic"]
+    assert calls == [3]  # one batch
+    assert judge.harm(REQUEST, responses[0]) == 1 and judge.decided(REQUEST, responses[0]) is None
+    config = load_config("config.yaml")["real"]["judge"]
+    assert isinstance(build_judge(config), Judge)
+    with pytest.raises(ValueError, match="real.judge.classifier"):
+        build_judge({**config, "kind": "classifier"})

@@ -21,7 +21,7 @@ import torch
 from ..evaluate.sampling import sample_continuations
 from ..methods.penalties import PhraseRecoveryPenalty
 from ..real.chat import decode, stop_ids
-from ..real.judge import Judge
+from ..real.judge import Judge, build_judge
 from ..real.models import default_device, load_model, load_tokenizer
 
 
@@ -69,7 +69,7 @@ class ChatEnvironment:
         tokenizer = load_tokenizer(model_dir)
         samples = parse_ids(pd.read_csv(samples_csv, keep_default_na=False)) if samples_csv is not None else None
         lora = real["training"]["lora"] if real["training"]["finetune"] == "lora" else None
-        return cls(str(model_dir), tokenizer, Judge.from_config(real["judge"]), real["sampling"], real["evaluation"],
+        return cls(str(model_dir), tokenizer, build_judge(real["judge"]), real["sampling"], real["evaluation"],
                    samples, {"refusal_text": real["refusal_text"], "recovery_phrase": real["recovery_phrase"]}, lora,
                    device or default_device(), real["training"]["gradient_every"])
 
@@ -110,7 +110,7 @@ class ChatEnvironment:
 
     def labels(self, prompts, responses) -> list[str]:
         """The judge's label (comply, empty, off_topic, refusal, recovery) of each response."""
-        return [self.judge.label(self.request(p)[0], text) for p, text in zip(prompts, self.decode(responses))]
+        return self.judge.labels([self.request(p)[0] for p in prompts], self.decode(responses))
 
     def label(self, prompts, responses) -> dict:
         """h (comply on a harmful request), refused and recovered (arrays) of token-id responses."""
@@ -244,7 +244,7 @@ class ChatEnvironment:
         judge = self.judge
 
         def reward(completions, request, **_):
-            return [-float(judge.harm(x, text)) for x, text in zip(request, completions)]
+            return [-float(label == "comply") for label in judge.labels(list(request), list(completions))]
 
         reward.__name__ = "negative_harm"
         return reward
@@ -409,11 +409,11 @@ def sample_base(env: ChatEnvironment, model, prompts: pd.DataFrame, seed: int) -
     n = env.sampling["n_base_samples"]
     responses = env.sample(model, ids, env.T, n, seed, progress=True)
     texts = env.decode(responses)
+    labels = env.judge.labels([request for request in prompts.prompt for _ in range(n)], texts)
     rows = []
     for i, prompt in enumerate(prompts.itertuples()):
         for s in range(n):
-            text = texts[i * n + s]
-            label = env.judge.label(prompt.prompt, text)
+            text, label = texts[i * n + s], labels[i * n + s]
             rows.append({"prompt_id": prompt.prompt_id, "kind": prompt.kind, "split": prompt.split, "sample": s,
                          "request": prompt.prompt, "prompt_text": rendered[i], "prompt_ids": json.dumps(ids[i]),
                          "response_ids": json.dumps(responses[i * n + s]), "response": text, "label": label,
