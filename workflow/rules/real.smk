@@ -264,11 +264,37 @@ rule real_numbers:
         "../scripts/real_numbers.py"
 
 
+rule real_recovery_reference:
+    """ℓ_ref(t): the reference's recovery log-odds after every prefix of the held-out harmful responses (once)."""
+    input:
+        reference="work/real/reference/{model}",
+        samples="work/real/{model}/base_samples.csv",
+    output:
+        "work/real/{model}/recovery_logodds_reference.csv",
+    log:
+        "logs/real/{model}/recovery_reference.log",
+    benchmark:
+        "results/benchmarks/real_recovery_reference_{model}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
+        runtime=REAL["resources"]["runtime_eval"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=ENV_SETTINGS["real"],
+    script:
+        "../scripts/real_recovery_reference.py"
+
+
 rule real_recovery_profile:
     """Δℓ_t: the recovery phrase's log-odds after every prefix of held-out harmful reference responses, aligned minus
     reference (evaluate/recovery_profile.py)."""
     input:
         unpack(real_run_inputs),
+        logodds_reference="work/real/{model}/recovery_logodds_reference.csv",
     output:
         "results/real/{model}/runs/{method}/seed{seed}/recovery_profile.csv",
     log:

@@ -1,6 +1,8 @@
 """Rule real_recovery_profile: Δℓ_t of one aligned model against the reference, teacher-forced on held-out harmful
 reference responses (harmhorizon.evaluate.recovery_profile)."""
 
+import pandas as pd
+
 from harmhorizon.envs import load_environment
 from harmhorizon.evaluate.recovery_profile import profile_table, recovery_log_odds
 from harmhorizon.io import setup_logging, write_csv
@@ -10,7 +12,7 @@ log = setup_logging(snakemake.log[0])
 fix_torch_threads(snakemake.params.torch_threads)
 env = load_environment("real", snakemake.params.environment, dict(snakemake.input.items()))
 sequences, positions, phrase = env.recovery_profile_plan()
-reference = recovery_log_odds(env.load_base(), sequences, phrase, positions)
+reference = pd.read_csv(snakemake.input.logodds_reference)[[str(t) for t in positions]].to_numpy(dtype=float)
 aligned = recovery_log_odds(env.load_aligned(snakemake.input.aligned), sequences, phrase, positions)
 table = profile_table(aligned - reference, positions).assign(method=snakemake.wildcards.method,
                                                               seed=int(snakemake.wildcards.seed))
