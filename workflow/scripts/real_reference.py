@@ -10,7 +10,7 @@ from harmhorizon.envs.chat import ChatEnvironment, wrap_lora
 from harmhorizon.io import setup_logging, write_csv, write_json
 from harmhorizon.methods.trainers import fit_sft
 from harmhorizon.numerics import fix_torch_threads
-from harmhorizon.real.chat import prompt_ids
+from harmhorizon.real.chat import prompt_ids, render_prompts
 from harmhorizon.real.reference import refusal_sft_rows
 
 log = setup_logging(snakemake.log[0])
@@ -27,8 +27,7 @@ if settings["refusal_fraction"] == 0:
 else:
     env = ChatEnvironment.from_config(snakemake.input.imported, snakemake.params.environment)
     tokenizer = env.tokenizer
-    prompts["prompt_text"] = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
-                                                            tokenize=False) for p in prompts.prompt]
+    prompts["prompt_text"] = render_prompts(tokenizer, list(prompts.prompt))
     model = env.load_base()
     responses = env.decode(env.sample(model, prompt_ids(tokenizer, list(prompts.prompt)), env.T, 1, seed, progress=True))
     rows = refusal_sft_rows(prompts, responses, snakemake.params.refusal_text, settings["refusal_fraction"], seed)

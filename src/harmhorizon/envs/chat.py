@@ -400,11 +400,10 @@ def sample_base(env: ChatEnvironment, model, prompts: pd.DataFrame, seed: int) -
     """
     import json
 
-    from ..real.chat import prompt_ids
+    from ..real.chat import prompt_ids, render_prompts
 
     tokenizer = env.tokenizer
-    rendered = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True, tokenize=False)
-                for p in prompts.prompt]
+    rendered = render_prompts(tokenizer, list(prompts.prompt))
     ids = prompt_ids(tokenizer, list(prompts.prompt))
     n = env.sampling["n_base_samples"]
     responses = env.sample(model, ids, env.T, n, seed, progress=True)

@@ -70,15 +70,22 @@ def _next_token(logits, generator, temperature: float, top_p: float):
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
 
-def _sample_batch(model, rows, budget, stop, generator, pad_id, temperature, top_p, device, use_cache) -> list[list[int]]:
+def _left_padded(rows, pad_id) -> tuple[torch.Tensor, torch.Tensor]:
+    """(ids, attention mask) of token-id rows left-padded with ``pad_id`` to the longest row."""
     B, width = len(rows), max(len(row) for row in rows)
     ids = torch.full((B, width), pad_id, dtype=torch.long)
-    padded = any(len(row) != width for row in rows)
-    mask = torch.zeros((B, width), dtype=torch.long) if padded else None
+    mask = torch.zeros((B, width), dtype=torch.long)
     for b, row in enumerate(rows):
         ids[b, width - len(row):] = torch.tensor(row, dtype=torch.long)
-        if padded:
-            mask[b, width - len(row):] = 1
+        mask[b, width - len(row):] = 1
+    return ids, mask
+
+
+def _sample_batch(model, rows, budget, stop, generator, pad_id, temperature, top_p, device, use_cache) -> list[list[int]]:
+    B = len(rows)
+    ids, mask = _left_padded(rows, pad_id)
+    padded = bool((mask == 0).any())
+    mask = mask if padded else None
     done = torch.zeros(B, dtype=torch.bool)
     tokens = []
     past, current = None, ids.to(device)
@@ -113,13 +120,10 @@ def _sample_batch(model, rows, budget, stop, generator, pad_id, temperature, top
 def _sample_batch_until(model, rows, budget, stop, generator, pad_id, temperature, top_p, device, until) -> list[list[int]]:
     """`_sample_batch` with the KV cache, where a row also ends when ``until(b, its new tokens)``; ended rows
     are dropped from the batch and the cache."""
-    B, width = len(rows), max(len(row) for row in rows)
-    ids = torch.full((B, width), pad_id, dtype=torch.long)
-    mask = torch.zeros((B, width), dtype=torch.long)
-    for b, row in enumerate(rows):
-        ids[b, width - len(row):] = torch.tensor(row, dtype=torch.long)
-        mask[b, width - len(row):] = 1
+    B = len(rows)
+    ids, mask = _left_padded(rows, pad_id)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    stops = set(stop.tolist())
     out: list[list[int]] = [[] for _ in range(B)]
     active = torch.arange(B)
     past, current = None, ids
@@ -131,7 +135,7 @@ def _sample_batch_until(model, rows, budget, stop, generator, pad_id, temperatur
         keep = []
         for j, (b, token) in enumerate(zip(active.tolist(), nxt.tolist())):
             out[b].append(token)
-            if not (token in stop.tolist() or until(b, out[b])):
+            if not (token in stops or until(b, out[b])):
                 keep.append(j)
         if not keep:
             break

@@ -17,15 +17,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def render_prompts(tokenizer, prompts: list[str]) -> list[str]:
+    """Each prompt as a single user turn rendered by the chat template, ending with the assistant header."""
+    return [tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
+                                          tokenize=False) for prompt in prompts]
+
+
 def prompt_ids(tokenizer, prompts: list[str]) -> list[list[int]]:
-    """Token ids of each prompt rendered by the chat template, ending with the assistant header."""
-    out = []
-    for prompt in prompts:
-        text = tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=False
-        )
-        out.append(tokenizer(text, add_special_tokens=False)["input_ids"])
-    return out
+    """Token ids of each prompt rendered by the chat template (`render_prompts`)."""
+    return [tokenizer(text, add_special_tokens=False)["input_ids"] for text in render_prompts(tokenizer, prompts)]
 
 
 def text_ids(tokenizer, text: str) -> list[int]:
