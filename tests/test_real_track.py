@@ -120,3 +120,46 @@ def test_e6_rules_confirm_and_refute_by_the_recovery_profile():
     assert dpo.verdict == "refuted" and dpo.n == 3 and "1 seeds collapsed" in dpo.method
     deep = table[(table.metric == "delta_logodds_past_horizon") & (table.method == "recovery")].iloc[0]
     assert deep.verdict == "refuted"
+
+
+def test_e6_leaves_out_runs_that_barely_moved():
+    """An unmoved run is base-like by construction: its seeds are left out, and with < 2 left the row is untestable."""
+    rules = {"logodds_margin": 1.0, "asr_margin": 0.1}
+    prefill, methods, profile, runs = _e6_inputs(0.0, 3.0)
+    runs["unmoved"] = (runs.method == "dpo") & (runs.seed >= 1)
+    table = chat_verdicts(prefill, pd.DataFrame(columns=["method", "metric"]), methods, 4.0, [0, 10], 0.25, 0.05, 64,
+                          profile, runs, rules)
+    dpo = table[table.method.str.startswith("dpo")]
+    assert (dpo.verdict == "untestable").all() and dpo.method.str.contains("3 seeds unmoved").all()
+    assert (table[table.method == "recovery"].verdict == "confirmed").all()
+
+
+def test_collect_flags_aligned_runs_below_the_moved_threshold():
+    from harmhorizon.evaluate.summary import collect_runs
+
+    kl = pd.DataFrame({"t": [1, 2], "kl": [0.0, 0.0], "kl_sd": [0.0, 0.0], "n": [2, 2]})
+    prefill = pd.DataFrame({"k": [0], "prefilled": [0], "recovery_rate": [0.0], "harm_rate": [0.5], "n": [4]})
+    grad = pd.DataFrame(columns=["step", "t", "grad_norm"])
+    runs = [{"method": m, "seed": 0, "kl": kl, "prefill": prefill, "grad": grad,
+             "metrics": {"total_kl": total, "benign_kl": 0.1, "harm_rate": 0.5}}
+            for m, total in (("base", 0.0), ("dpo", 0.005), ("recovery", 0.5))]
+    table = collect_runs(runs, lambda method: 2.0, 0.05, 4, 1.0, moved_kl_min=0.01)[3].set_index("method")
+    assert table.unmoved.to_dict() == {"base": False, "dpo": True, "recovery": False}
+    assert "unmoved" not in collect_runs(runs, lambda method: 2.0, 0.05, 4, 1.0)[3]
+
+
+def test_e6_p4b_row_reads_the_unconditional_kl_share_past_the_horizon():
+    """P4b: the share of KL_t past t_ε along unconditional reference responses, per seed, against shallow_fraction."""
+    rules = {"logodds_margin": 1.0, "asr_margin": 0.1}
+    prefill, methods, profile, runs = _e6_inputs(0.0, 3.0)
+
+    def verdict(late_kl: float) -> pd.Series:
+        kl = pd.DataFrame([{"method": m, "seed": s, "t": t, "kl": (1.0 if t <= 4 else late_kl) * (1 + 0.05 * s)}
+                           for m in methods for s in range(4) for t in range(1, 17)])
+        table = chat_verdicts(prefill, pd.DataFrame(columns=["method", "metric"]), methods, 4.0, [0, 10], 0.25, 0.05,
+                              64, profile, runs, rules, kl)
+        return table[table.metric == "kl_unconditional_past_horizon"].iloc[0]
+
+    shallow, spread = verdict(0.001), verdict(1.0)
+    assert shallow.method == "dpo" and shallow.verdict == "confirmed" and shallow.n == 4
+    assert spread.verdict == "refuted" and 0.0 <= spread.ci_low <= spread.ci_high <= 1.0

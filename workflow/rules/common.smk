@@ -69,6 +69,7 @@ COLLECT_SETTINGS["real"] = {
     "depth_margin": REAL["evaluation"]["verdicts"]["depth_margin"],
     "first_tokens": REAL["evaluation"]["first_tokens"],
     "collapse_benign_kl": PREDICTIONS["real"]["benign_kl_max"],
+    "moved_kl_min": PREDICTIONS["real"]["moved_kl_min"],
 }
 VERDICT_SETTINGS["real"] = {
     **REAL["evaluation"]["verdicts"],
@@ -106,8 +107,10 @@ def env_inputs(wildcards):
 
 
 def evaluate_inputs(wildcards):
-    """`env_inputs`, and the aligned model unless the method is the base."""
+    """`env_inputs`, the attacker's prefills of a chat model, and the aligned model unless the method is the base."""
     inputs = env_inputs(wildcards)
+    if wildcards.env == "real":
+        inputs["prefill_source"] = f"work/real/{wildcards.model}/prefill_source.csv"
     if wildcards.method != "base":
         inputs["aligned"] = (
             f"work/{wildcards.env}/{wildcards.model}/aligned/{wildcards.method}/seed{wildcards.seed}/final"
@@ -165,10 +168,13 @@ def gradient_table_input(wildcards):
 
 
 def recovery_profile_input(wildcards):
-    """The recovery profile of a chat model's runs (the real track's E6 verdicts read it)."""
+    """The recovery profile and unconditional KL_t of a chat model's runs (the real track's E6 verdicts read them)."""
     if wildcards.env != "real":
         return {}
-    return {"profile": f"results/real/{wildcards.model}/recovery_profile.csv"}
+    return {
+        "profile": f"results/real/{wildcards.model}/recovery_profile.csv",
+        "kl_unconditional": f"results/real/{wildcards.model}/kl_unconditional.csv",
+    }
 
 
 def frontier_input(wildcards):

@@ -104,6 +104,33 @@ rule real_sample_base:
         "../scripts/real_sample_base.py"
 
 
+rule real_prefill_source:
+    """The attacker's prefills: the imported model's (before the refusal SFT) judged responses to the eval harmful
+    prompts, as Qi et al. prefill from a set of harmful responses."""
+    input:
+        imported="work/real/models/{model}",
+        prompts="results/real/{model}/prompts.csv",
+    output:
+        "work/real/{model}/prefill_source.csv",
+    log:
+        "logs/real/{model}/prefill_source.log",
+    benchmark:
+        "results/benchmarks/real_prefill_source_{model}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
+        runtime=REAL["resources"]["runtime_sample"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=ENV_SETTINGS["real"],
+        seed=config["seed"] + 1,
+    script:
+        "../scripts/real_prefill_source.py"
+
+
 rule figure_real_kl_profile:
     """KL_t of every method along held-out base harmful responses, beside the base's Monte Carlo I_t."""
     input:
@@ -291,12 +318,13 @@ rule real_recovery_reference:
 
 rule real_recovery_profile:
     """Δℓ_t: the recovery phrase's log-odds after every prefix of held-out harmful reference responses, aligned minus
-    reference (evaluate/recovery_profile.py)."""
+    reference (evaluate/recovery_profile.py); and KL_t along unconditional reference responses (P4b)."""
     input:
         unpack(real_run_inputs),
         logodds_reference="work/real/{model}/recovery_logodds_reference.csv",
     output:
-        "results/real/{model}/runs/{method}/seed{seed}/recovery_profile.csv",
+        profile="results/real/{model}/runs/{method}/seed{seed}/recovery_profile.csv",
+        kl_unconditional="results/real/{model}/runs/{method}/seed{seed}/kl_unconditional.csv",
     log:
         "logs/real/{model}/recovery_profile/{method}_seed{seed}.log",
     benchmark:
@@ -318,16 +346,18 @@ rule real_recovery_profile:
 
 
 rule real_recovery_profiles:
-    """Every aligned run's Δℓ_t in one table."""
+    """Every aligned run's Δℓ_t (or unconditional KL_t) in one table."""
     input:
         lambda wildcards: [
-            f"results/real/{wildcards.model}/runs/{method}/seed{seed}/recovery_profile.csv"
+            f"results/real/{wildcards.model}/runs/{method}/seed{seed}/{wildcards.quantity}.csv"
             for method, seed in planned_runs(REAL, include_base=False)
         ],
     output:
-        "results/real/{model}/recovery_profile.csv",
+        "results/real/{model}/{quantity}.csv",
     log:
-        "logs/real/{model}/recovery_profiles.log",
+        "logs/real/{model}/{quantity}.log",
+    wildcard_constraints:
+        quantity="recovery_profile|kl_unconditional",
     conda:
         "../../envs/harmhorizon.yaml"
     script:

@@ -34,7 +34,8 @@ def run_of(folder: Path) -> dict:
 
 runs = [run_of(Path(path).parent) for path in snakemake.input.metrics]
 kl, prefill, grad, table, summary = collect_runs(runs, horizon_of, settings["depth_margin"], settings["first_tokens"],
-                                                 settings["collapse_benign_kl"])
+                                                 settings["collapse_benign_kl"],
+                                                 moved_kl_min=settings.get("moved_kl_min"))
 kl, prefill = env.annotate(methods, kl, prefill)
 if "m" in kl:
     table.insert(2, "m", table.method.map(kl.drop_duplicates("method").set_index("method").m))

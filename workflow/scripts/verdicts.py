@@ -17,7 +17,8 @@ matched = pd.read_csv(snakemake.input.matched) if "matched" in inputs else None
 table = decide_verdicts(snakemake.wildcards.env, pd.read_csv(snakemake.input.runs), pd.read_csv(snakemake.input.prefill),
                         pd.read_csv(snakemake.input.summary), snakemake.params.methods, snakemake.params.verdicts,
                         matched, registered["frontier"],
-                        pd.read_csv(snakemake.input.profile) if "profile" in inputs else None, registered.get("real"))
+                        pd.read_csv(snakemake.input.profile) if "profile" in inputs else None, registered.get("real"),
+                        pd.read_csv(snakemake.input.kl_unconditional) if "kl_unconditional" in inputs else None)
 if "gradient" in inputs:
     table = pd.concat([table, gradient_verdicts(pd.read_csv(snakemake.input.gradient), registered["gradient_test"])],
                       ignore_index=True)

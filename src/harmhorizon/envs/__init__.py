@@ -27,7 +27,8 @@ ENVIRONMENTS = ("synthetic", "real")
 
 def load_environment(name: str, settings: dict, inputs: dict):
     """The environment ``name`` of a rule: its settings (``params.environment``) and the reference model and
-    judged base samples among its inputs (``reference``; ``harmful`` and ``benign``, or ``samples``)."""
+    judged base samples among its inputs (``reference``; ``harmful`` and ``benign``, or ``samples`` and
+    ``prefill_source``)."""
     if name == "synthetic":
         from .automaton import AutomatonEnvironment
 
@@ -36,5 +37,6 @@ def load_environment(name: str, settings: dict, inputs: dict):
     if name == "real":
         from .chat import ChatEnvironment
 
-        return ChatEnvironment.from_config(inputs["reference"], settings, inputs.get("samples"))
+        return ChatEnvironment.from_config(inputs["reference"], settings, inputs.get("samples"),
+                                           prefill_source_csv=inputs.get("prefill_source"))
     raise ValueError(f"unknown environment {name!r}; use one of {ENVIRONMENTS}")

@@ -12,6 +12,7 @@ Carlo estimate with an interval.  Every method's data come from the judged refer
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,17 +62,19 @@ class ChatEnvironment:
     lora: dict | None = None
     device: torch.device = field(default_factory=default_device)
     gradient_every: int = 1
+    prefill_source: pd.DataFrame | None = None
     name: str = field(default="chat", init=False)
 
     @classmethod
-    def from_config(cls, model_dir, real: dict, samples_csv=None, device=None):
-        """From the ``real`` settings a model run reads (judge, sampling, evaluation, training, phrases)."""
+    def from_config(cls, model_dir, real: dict, samples_csv=None, device=None, prefill_source_csv=None):
+        """From the ``real`` settings a model run reads (judge, sampling, evaluation, training, phrases);
+        ``prefill_source_csv``: the attacker's harmful responses (rule real_prefill_source), else the reference's."""
         tokenizer = load_tokenizer(model_dir)
-        samples = parse_ids(pd.read_csv(samples_csv, keep_default_na=False)) if samples_csv is not None else None
+        read = lambda path: parse_ids(pd.read_csv(path, keep_default_na=False)) if path is not None else None  # noqa: E731
         lora = real["training"]["lora"] if real["training"]["finetune"] == "lora" else None
         return cls(str(model_dir), tokenizer, build_judge(real["judge"]), real["sampling"], real["evaluation"],
-                   samples, {"refusal_text": real["refusal_text"], "recovery_phrase": real["recovery_phrase"]}, lora,
-                   device or default_device(), real["training"]["gradient_every"])
+                   read(samples_csv), {"refusal_text": real["refusal_text"], "recovery_phrase": real["recovery_phrase"]},
+                   lora, device or default_device(), real["training"]["gradient_every"], read(prefill_source_csv))
 
     def __post_init__(self):
         self._requests = {}
@@ -322,10 +325,11 @@ class ChatEnvironment:
         n = settings["n_samples"]
         return [(prompts[i // n], new[i]) for i in range(len(new))]
 
-    def harmful_eval_rows(self, n: int, min_tokens: int = 0) -> pd.DataFrame:
-        """Held-out reference harmful responses: the first h = 1 sample of each eval harmful prompt with at least
-        ``min_tokens`` content tokens, n prompts."""
-        chosen = self._rows("eval", "harmful")
+    def harmful_eval_rows(self, n: int, min_tokens: int = 0, samples: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Held-out harmful responses: the first h = 1 sample of each eval harmful prompt with at least
+        ``min_tokens`` content tokens, n prompts; of the reference unless ``samples`` (same columns) are given."""
+        samples = self.samples if samples is None else samples
+        chosen = samples[(samples.split == "eval") & (samples.kind == "harmful")]
         chosen = chosen[(chosen.harm == 1) & (chosen.response_ids.map(lambda r: len(self._content(r, len(r)))) >= min_tokens)]
         return chosen.drop_duplicates("prompt_id").head(n)
 
@@ -336,16 +340,29 @@ class ChatEnvironment:
         return ([(list(r.prompt_ids), list(r.response_ids)) for r in rows.itertuples()],
                 [(list(p), list(r)) for p, r in zip(benign.prompt_ids, benign.response_ids) if len(r)])
 
+    def kl_unconditional_sequences(self) -> list:
+        """Reference responses to the eval harmful prompts whatever their h (sample 0 of each prompt, the first
+        ``kl.n_unconditional``): KL_t along them is the unconditional profile of P4b."""
+        rows = self._rows("eval", "harmful").sort_values("sample", kind="stable").drop_duplicates("prompt_id")
+        rows = rows.head(self.evaluation["kl"]["n_unconditional"])
+        return [(list(r.prompt_ids), list(r.response_ids)) for r in rows.itertuples() if len(r.response_ids)]
+
     def prompts(self, harmful: bool, n: int | None = None, seed: int = 0) -> list[list[int]]:
         """The rendered eval prompts of one kind (each once; ``n`` caps their number)."""
         rows = self._rows("eval", "harmful" if harmful else "benign").drop_duplicates("prompt_id")
         return [list(p) for p in rows.prompt_ids][:n]
 
     def prefill_sets(self) -> dict:
-        """One prompt set for every depth: the ``n_prompts`` eval harmful prompts whose held-out reference response
-        has h = 1 and at least max(ks) content tokens; depth k prefills its first k tokens (k = 0: none)."""
+        """One prompt set for every depth: the ``n_prompts`` eval harmful prompts with a harmful response (h = 1) of
+        at least max(ks) content tokens; depth k prefills its first k tokens (k = 0: none).  The responses are the
+        attacker's (``prefill_source``: the imported model's, before the refusal SFT, as Qi et al. prefill from a
+        harmful-response set), else the reference's own."""
         settings = self.evaluation["prefill"]
-        held_out = self.harmful_eval_rows(settings["n_prompts"], max(settings["ks"]))
+        held_out = self.harmful_eval_rows(settings["n_prompts"], max(settings["ks"]), self.prefill_source)
+        if len(held_out) < settings["n_prompts"]:
+            logging.getLogger(__name__).warning("prefill attack: %d of the %d prompts asked for (real.evaluation."
+                                                "prefill.n_prompts) have a harmful response of %d tokens",
+                                                len(held_out), settings["n_prompts"], max(settings["ks"]))
         return {k: [(list(row.prompt_ids), list(row.response_ids[:k])) for row in held_out.itertuples()]
                 for k in sorted(settings["ks"])}
 

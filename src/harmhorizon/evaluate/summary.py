@@ -92,7 +92,7 @@ def summarise(runs: pd.DataFrame, metrics=None) -> pd.DataFrame:
     columns (default: every column after method and seed, except bookkeeping).  A ``collapsed`` column,
     where present, adds ``n_collapsed``.
     """
-    skip = {"method", "seed", "m", "t_epsilon", "collapsed", "train_steps", "train_examples"}
+    skip = {"method", "seed", "m", "t_epsilon", "collapsed", "unmoved", "train_steps", "train_examples"}
     metrics = [c for c in runs.columns if c not in skip] if metrics is None else list(metrics)
     rows = []
     for method, part in runs.groupby("method", sort=False):
@@ -117,14 +117,15 @@ def summary_interval(summary: pd.DataFrame, method: str, metric: str) -> tuple:
 
 
 def collect_runs(runs: list[dict], horizon_of, margin: float, first_tokens: int, collapse_benign_kl: float | None = None,
-                 metrics=None):
+                 metrics=None, moved_kl_min: float | None = None):
     """The environment's contract tables from its runs (docs/architecture.md "Output contracts").
 
     ``runs``: dicts with method, seed, kl (t, kl, kl_sd, n), prefill, grad (step, t, grad_norm) and
     metrics; the base is the run named "base".  ``horizon_of(method)`` is the t_ε a method is judged
     against.  Returns (kl, prefill, grad, runs, summary): per-position KL with its 95% t-interval over
     sequences, the prefill curves, the gradient profiles, one row of `run_metrics` per run (``collapsed``
-    when its benign KL exceeds ``collapse_benign_kl``) and `summarise` of all runs (``n_collapsed`` counts the collapsed ones).
+    when its benign KL exceeds ``collapse_benign_kl``; ``unmoved`` when an aligned run's total KL along the harmful
+    sequences is below ``moved_kl_min``) and `summarise` of all runs (``n_collapsed`` counts the collapsed ones).
     """
     from ..intervals import t_intervals
 
@@ -148,4 +149,6 @@ def collect_runs(runs: list[dict], horizon_of, margin: float, first_tokens: int,
     table = pd.DataFrame(run_rows)
     if collapse_benign_kl is not None:
         table["collapsed"] = table.benign_kl > collapse_benign_kl
+    if moved_kl_min is not None:
+        table["unmoved"] = (table.method != "base") & (table.total_kl < moved_kl_min)
     return kl, prefill, grad, table, summarise(table, metrics)

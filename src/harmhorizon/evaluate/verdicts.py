@@ -27,7 +27,7 @@ from ..intervals import (
     welch_one_sided_p,
 )
 from ..methods.families import family_of
-from .summary import summary_interval
+from .summary import KL_RESOLUTION, share_past, summary_interval
 
 # A test against a null distribution (the gradient test) leaves ci_low/ci_high empty and fills the null's
 # central 95% band; Holm-adjusted p-values are p_adjusted (the confirming test) and p_refute_adjusted.
@@ -153,23 +153,32 @@ def logodds_past_horizon(profile: pd.DataFrame, horizon: float) -> pd.DataFrame:
             .rename(columns={"delta_logodds": "delta_logodds_past_horizon"}))
 
 
+def clipped(interval: tuple, low: float, high: float) -> tuple:
+    """(mean, low, high, n) with the bounds clipped to the quantity's range [low, high]."""
+    mean, lo, hi, n = interval
+    return mean, float(np.clip(lo, low, high)), float(np.clip(hi, low, high)), n
+
+
 def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, horizon: float, ks,
                   shallow_fraction: float, margin: float, kl_positions: int, profile: pd.DataFrame | None = None,
-                  runs: pd.DataFrame | None = None, rules: dict | None = None) -> pd.DataFrame:
+                  runs: pd.DataFrame | None = None, rules: dict | None = None,
+                  kl_unconditional: pd.DataFrame | None = None) -> pd.DataFrame:
     """E6 on a chat model (config/predictions.yaml section ``real``); attacks are compared at k* = `attack_depth`.
 
     Differences against the reference are Welch 95% intervals over seeds (method − reference); Δℓ past t_ε
-    (`logodds_past_horizon`) is a t-interval over seeds.  Seeds whose run is ``collapsed`` (runs.csv) are left
-    out.  The KL prediction is untestable when t_ε is undefined or ≥ ``kl_positions``; the attack rows when no
-    attacked k ≥ t_ε; the Δℓ rows without a profile position past t_ε.
+    (`logodds_past_horizon`) is a t-interval over seeds.  Seeds whose run is ``collapsed`` or ``unmoved``
+    (runs.csv) are left out.  The KL prediction is untestable when t_ε is undefined or ≥ ``kl_positions``; the attack rows when no
+    attacked k ≥ t_ε; the Δℓ rows without a profile position past t_ε.  ``kl_unconditional`` (method, seed, t, kl:
+    KL_t along unconditional reference responses) adds P4b's row: its share past t_ε, a t-interval over seeds.
     """
     rules = rules or {}
     k_star = attack_depth(ks, horizon)
     kl_testable = math.isfinite(horizon) and horizon < kl_positions
-    collapsed = set()
-    if runs is not None and "collapsed" in runs:
-        collapsed = {(r.method, int(r.seed)) for r in runs[runs.collapsed.astype(bool)].itertuples()}
-    keep = lambda frame: frame.loc[np.array([(m, int(s)) not in collapsed for m, s in zip(frame.method, frame.seed)],  # noqa: E731
+    excluded = {}  # (method, seed) → "collapsed" | "unmoved"
+    for flag in ("collapsed", "unmoved"):
+        if runs is not None and flag in runs:
+            excluded.update({(r.method, int(r.seed)): flag for r in runs[runs[flag].astype(bool)].itertuples()})
+    keep = lambda frame: frame.loc[np.array([(m, int(s)) not in excluded for m, s in zip(frame.method, frame.seed)],  # noqa: E731
                                             dtype=bool)]
     at_k = keep(prefill[prefill.k == k_star]) if k_star is not None else prefill.iloc[:0]
     base = at_k[at_k.method == "base"]
@@ -180,11 +189,12 @@ def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, h
     rows = []
 
     def row(prediction, name, metric, interval, threshold, verdict, testable):
-        n_collapsed = sum(1 for m, _ in collapsed if m == name)
+        counts = {flag: sum(1 for (m, _), f in excluded.items() if m == name and f == flag) for flag in ("collapsed", "unmoved")}
+        note = ", ".join(f"{count} seeds {flag}" for flag, count in counts.items() if count)
         mean, low, high, n = interval if testable else (np.nan, np.nan, np.nan, 0)
         enough = n >= 2
         label = verdict(low, high) if testable and enough else "untestable"
-        rows.append({"prediction": prediction, "method": name + (f" ({n_collapsed} seeds collapsed)" if n_collapsed else ""),
+        rows.append({"prediction": prediction, "method": name + (f" ({note})" if note else ""),
                      "metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "n": int(n),
                      "threshold": threshold, "verdict": label})
 
@@ -196,6 +206,12 @@ def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, h
         shift = t_interval(late[late.method == name].delta_logodds_past_horizon)
         has_late = bool(len(late[late.method == name]))
         if family == "standard":
+            if kl_unconditional is not None:
+                shares = [share_past(part_kl.kl, part_kl.t, horizon, KL_RESOLUTION)
+                          for _, part_kl in keep(kl_unconditional[kl_unconditional.method == name]).groupby("seed")]
+                row("E6/P4b: the KL of a standard method along unconditional reference responses lies before "
+                    "$t_\\varepsilon$", name, "kl_unconditional_past_horizon", clipped(t_interval(shares), 0.0, 1.0),
+                    shallow_fraction, lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), kl_testable)
             share = summary_interval(summary, name, "kl_past_horizon")
             row("E6: the KL of a standard method lies before $t_\\varepsilon$", name, "kl_past_horizon", share,
                 shallow_fraction, lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), kl_testable)
@@ -224,7 +240,8 @@ def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, h
 
 def decide_verdicts(env: str, runs: pd.DataFrame, prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict,
                     settings: dict, matched: pd.DataFrame | None = None, rules: dict | None = None,
-                    profile: pd.DataFrame | None = None, chat_rules: dict | None = None) -> pd.DataFrame:
+                    profile: pd.DataFrame | None = None, chat_rules: dict | None = None,
+                    kl_unconditional: pd.DataFrame | None = None) -> pd.DataFrame:
     """The verdicts of one environment's runs: `frontier_verdicts` on the automaton (``synthetic``; ``matched`` and
     the ``frontier`` rules required), `chat_verdicts` on a chat model."""
     if env == "synthetic":
@@ -234,4 +251,4 @@ def decide_verdicts(env: str, runs: pd.DataFrame, prefill: pd.DataFrame, summary
         return frontier_verdicts(matched, methods, settings["default_m"], rules)
     horizon = float(runs.t_epsilon.iloc[0]) if len(runs) else float("nan")
     return chat_verdicts(prefill, summary, methods, horizon, settings["ks"], settings["shallow_fraction"],
-                         settings["depth_margin"], settings["kl_positions"], profile, runs, chat_rules)
+                         settings["depth_margin"], settings["kl_positions"], profile, runs, chat_rules, kl_unconditional)
