@@ -318,7 +318,8 @@ rule real_recovery_reference:
 
 rule real_recovery_profile:
     """Δℓ_t: the recovery phrase's log-odds after every prefix of held-out harmful reference responses, aligned minus
-    reference (evaluate/recovery_profile.py); and KL_t along unconditional reference responses (P4b)."""
+    reference (evaluate/recovery_profile.py); and KL_t along unconditional reference responses (P4b).
+    """
     input:
         unpack(real_run_inputs),
         logodds_reference="work/real/{model}/recovery_logodds_reference.csv",
