@@ -274,6 +274,7 @@ rule real_numbers:
         verdicts=f"results/real/{REAL_MODEL}/verdicts.csv",
         horizon=f"results/real/{REAL_MODEL}/horizon.csv",
         profile=f"results/real/{REAL_MODEL}/recovery_profile.csv",
+        kl_unconditional=f"results/real/{REAL_MODEL}/kl_unconditional.csv",
         # Not read: the raw judged samples are committed beside the numbers they produced.
         raw=f"results/real/{REAL_MODEL}/raw/base_samples.csv.gz",
     output:
@@ -287,6 +288,7 @@ rule real_numbers:
     params:
         config=REAL,
         epsilon=config["exact"]["epsilon"],
+        rules=PREDICTIONS["real"],
     script:
         "../scripts/real_numbers.py"
 

@@ -22,6 +22,9 @@ numbers = real_numbers(
     pd.read_csv(snakemake.input.reported),
     pd.read_csv(snakemake.input.horizon),
     pd.read_csv(snakemake.input.profile),
+    pd.read_csv(snakemake.input.kl_unconditional),
+    pd.read_csv(snakemake.input.runs),
+    snakemake.params.rules,
 )
 numbers |= verdict_numbers(pd.read_csv(snakemake.input.verdicts))
 log.info("%d numbers", len(numbers))

@@ -162,9 +162,10 @@ def summary_table(summary: pd.DataFrame, ks, rule: str = "table_real_summary") -
 
 
 def real_numbers(summary, prefill, information, counts, model, prompts, real, epsilon, horizon, reported=None,
-                 horizon_table=None, profile=None) -> dict:
+                 horizon_table=None, profile=None, kl_unconditional=None, runs=None, rules=None) -> dict:
     """Every number of the real-model section, as LaTeX text keyed by macro name (prefix ``Real``, and
-    ``Qi`` for the reported context numbers of `reported_prefill_numbers`)."""
+    ``Qi`` for the reported context numbers of `reported_prefill_numbers`); ``rules``: config/predictions.yaml
+    section ``real``."""
     numbers = {
         "RealModelParamsM": fmt(model["parameters"] / 1e6, 3),
         "RealNHarmfulTrain": fmt(int(((prompts.kind == "harmful") & (prompts.split == "train")).sum())),
@@ -246,6 +247,30 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         numbers["RealHorizonProbLeFirst"] = p_le(real["evaluation"]["first_tokens"])
         numbers["RealHorizonProbLeAttack"] = p_le(depth) if depth is not None else r"\text{n/a}"
         numbers["RealHorizonBootstraps"] = fmt(int(horizon_table.n_boot.iloc[0]))
+    attacked = prefill[(prefill.method == "base") & (prefill.k == min(ks))]
+    if len(attacked):  # prompts the attack actually used (each with n_samples continuations)
+        numbers["RealPrefillPromptsUsed"] = fmt(int(attacked.n.iloc[0]) // real["evaluation"]["prefill"]["n_samples"])
+    if rules is not None:
+        numbers["RealBenignKlMax"] = fmt(rules["benign_kl_max"])
+        numbers["RealMovedKlMin"] = fmt(rules["moved_kl_min"])
+        numbers["RealLogoddsMargin"] = fmt(rules["logodds_margin"])
+        numbers["RealAsrMargin"] = fmt(rules["asr_margin"], 2)
+    if runs is not None:
+        for method in real["methods"]:
+            part = runs[runs.method == method]
+            for flag in ("collapsed", "unmoved"):
+                count = int(part[flag].astype(bool).sum()) if flag in part else 0
+                numbers[f"Real{method_words[method]}{flag.capitalize()}"] = fmt(count)
+    if kl_unconditional is not None:
+        from ..evaluate.summary import KL_RESOLUTION, share_past
+        from ..intervals import t_interval
+
+        for method in real["methods"]:
+            shares = [share_past(part.kl, part.t, horizon, KL_RESOLUTION)
+                      for _, part in kl_unconditional[kl_unconditional.method == method].groupby("seed")]
+            mean, low, high, _ = t_interval(shares)
+            numbers[f"Real{method_words[method]}KlUnconditionalPastHorizon"] = (
+                fmt_interval(mean, max(low, 0.0), min(high, 1.0), 2) if np.isfinite(low) else r"\text{n/a}")
     if profile is not None:
         from ..evaluate.verdicts import logodds_past_horizon
         from ..intervals import t_interval
