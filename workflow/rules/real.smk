@@ -132,10 +132,13 @@ rule real_prefill_source:
 
 
 rule figure_real_kl_profile:
-    """KL_t of every method along held-out base harmful responses, beside the base's Monte Carlo I_t."""
+    """KL_t of every method along held-out harmful and unconditional reference responses, beside the reference's
+    Monte Carlo I_t."""
     input:
         kl=f"results/real/{REAL_MODEL}/kl_profile.csv",
         information=f"results/real/{REAL_MODEL}/harm_information.csv",
+        kl_unconditional=f"results/real/{REAL_MODEL}/kl_unconditional.csv",
+        runs=f"results/real/{REAL_MODEL}/runs.csv",
     output:
         pdf="results/figures/real/real_kl_profile.pdf",
         png=report(

@@ -32,26 +32,39 @@ def method_palette(methods) -> dict:
     return {m: ("0.3" if m == "base" else colours[names.index(m) - 1]) for m in set(methods)}
 
 
-def kl_profile_figure(kl: pd.DataFrame, information: pd.DataFrame) -> plt.Figure:
-    """Left: KL_t by method (mean over seeds, 95% band from seeds). Right: the base's Monte Carlo I_t per token."""
-    aligned = kl[kl.method != "base"]
-    palette = method_palette(aligned.method.unique())
-    fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8))
-    sns.lineplot(aligned, x="t", y="kl", hue="method", hue_order=method_order(aligned.method.unique()), palette=palette,
-                 errorbar=("ci", 95) if aligned.seed.nunique() > 1 else None, ax=axes[0])
-    axes[0].set(yscale="log", xlabel="response position $t$", ylabel=r"KL$_t(\pi_\theta \| \pi_{ref})$",
-                title="per-token KL along base harmful responses")
-    axes[0].legend(title=None, fontsize=6)
+def kl_profile_figure(kl: pd.DataFrame, information: pd.DataFrame, kl_unconditional: pd.DataFrame | None = None,
+                      horizon: float = math.nan) -> plt.Figure:
+    """KL_t by method (mean over seeds, 95% band over seeds) along held-out harmful reference responses and, with
+    ``kl_unconditional``, along unconditional ones (P4b); last panel: the reference's Monte Carlo I_t per token.
+    t_ε dashed; one legend for the methods, outside the data."""
+    panels = [(kl[kl.method != "base"], "along harmful reference responses")]
+    if kl_unconditional is not None:
+        panels.append((kl_unconditional, "along unconditional reference responses"))
+    methods = sorted(set().union(*(set(frame.method) for frame, _ in panels)))
+    palette, order = method_palette(methods), method_order(methods)
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3.0 * (len(panels) + 1), 2.9))
+    for ax, (frame, title) in zip(axes, panels):
+        sns.lineplot(frame, x="t", y="kl", hue="method", hue_order=order, palette=palette, legend=False,
+                     errorbar=("ci", 95) if frame.seed.nunique() > 1 else None, ax=ax)
+        ax.set(yscale="log", xlabel="response position $t$", ylabel=r"KL$_t(\pi_\theta \| \pi_{ref})$")
+        ax.set_title(title, fontsize=8)
     centre = (information.t_start + information.t_end) / 2
     width = information.t_end - information.t_start
     # The unbiased block estimates as they are (noise can take them below 0) and their intervals, which respect
     # I ≥ 0 (evaluate/harm_information.py), so an estimate can lie outside its own interval.
     low, high = information.ci_low / width, information.ci_high / width
-    axes[1].bar(information.t_start, information.per_token, width=width, align="edge", color="tab:purple", alpha=0.6)
-    axes[1].vlines(centre, low, high, color="black", linewidth=0.8)
-    axes[1].axhline(0, color="black", linewidth=0.6)
-    axes[1].set(xlabel="response position $t$", ylabel=r"$\hat I_t$ per token (block mean)", title="base harm information (MC)")
-    fig.tight_layout()
+    axes[-1].bar(information.t_start, information.per_token, width=width, align="edge", color="tab:purple", alpha=0.6)
+    axes[-1].vlines(centre, low, high, color="black", linewidth=0.8)
+    axes[-1].axhline(0, color="black", linewidth=0.6)
+    axes[-1].set(xlabel="response position $t$", ylabel=r"$\hat I_t$ per token (block mean)")
+    axes[-1].set_title("reference harm information (MC)", fontsize=8)
+    if math.isfinite(horizon):
+        for ax in axes:
+            ax.axvline(horizon, color="0.4", linestyle="--", linewidth=0.8)
+    handles = [plt.Line2D([], [], color=palette[m], label=m) for m in order]
+    handles.append(plt.Line2D([], [], color="0.4", linestyle="--", label=r"$t_\varepsilon$"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
@@ -174,6 +187,8 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         "RealNSeeds": fmt(len(real["seeds"])),
         "RealResponseTokens": fmt(real["sampling"]["max_new_tokens"]),
         "RealKLSequences": fmt(real["evaluation"]["kl"]["n_sequences"]),
+        "RealKLUnconditionalSequences": fmt(real["evaluation"]["kl"]["n_unconditional"]),
+        "RealPrefillSamples": fmt(real["evaluation"]["prefill"]["n_samples"]),
         "RealPrefillPrompts": fmt(real["evaluation"]["prefill"]["n_prompts"]),
         "RealContinuationTokens": fmt(real["evaluation"]["prefill"]["continuation_tokens"]),
         "RealRollouts": fmt(int(np.max(real["evaluation"]["information"]["n_rollouts"]))),
