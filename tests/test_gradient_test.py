@@ -126,3 +126,15 @@ def test_logit_gradient_by_state_matches_p2_on_the_exact_policy():
     # The four classes of a state sum to zero (a shift of every logit changes nothing), up to float32 probabilities.
     sums = table.groupby(["t", "j"]).estimate.sum()
     assert np.allclose(sums, 0, atol=1e-6)
+
+
+def test_a_null_draw_equal_to_the_estimate_up_to_float_noise_counts_as_a_tie():
+    """With a degenerate null (one harmful row) the estimate is one of its values; a few ulp either way must not
+    move the p-value."""
+    from harmhorizon.evaluate.gradient_test import null_summary
+
+    null = np.array([-0.03, 0.03] * 50)
+    for noise in (-1e-12, 0.0, 1e-12):
+        assert null_summary(-0.03 + noise, null)["p_value"] == 1.0
+        assert null_summary(0.03 + noise, null)["p_value"] == (1 + 50) / 101
+    assert null_summary(0.031, null)["p_value"] == 1 / 101
