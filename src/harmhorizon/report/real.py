@@ -232,6 +232,9 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
     numbers["RealHarmVariance"] = fmt(float(information.harm_variance.iloc[0]), 2)
     first = information[information.t_end <= real["evaluation"]["first_tokens"]].harm_information.clip(lower=0).sum()
     numbers["RealInfoShareFirst"] = fmt(first / total, 2) if total > 0 else r"\text{n/a}"
+    last = information.iloc[-1]  # the last block, ending at T
+    numbers["RealInfoShareLast"] = fmt(max(float(last.harm_information), 0.0) / total, 2) if total > 0 else r"\text{n/a}"
+    numbers["RealInfoLastStart"] = fmt(int(last.t_start))
     numbers["RealHorizon"] = fmt(horizon) if math.isfinite(horizon) else r"\text{n/a}"
     depth = attack_depth(real["evaluation"]["prefill"]["ks"], horizon)
     numbers["RealAttackDepth"] = fmt(depth) if depth is not None else r"\text{none}"
@@ -262,6 +265,7 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         numbers["RealHorizonProbLeFirst"] = p_le(real["evaluation"]["first_tokens"])
         numbers["RealHorizonProbLeAttack"] = p_le(depth) if depth is not None else r"\text{n/a}"
         numbers["RealHorizonBootstraps"] = fmt(int(horizon_table.n_boot.iloc[0]))
+        numbers["RealHorizonProbLeHalf"] = p_le(real["sampling"]["max_new_tokens"] // 2)
     attacked = prefill[(prefill.method == "base") & (prefill.k == min(ks))]
     if len(attacked):  # prompts the attack actually used (each with n_samples continuations)
         numbers["RealPrefillPromptsUsed"] = fmt(int(attacked.n.iloc[0]) // real["evaluation"]["prefill"]["n_samples"])
@@ -291,6 +295,12 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         from ..intervals import t_interval
 
         late = logodds_past_horizon(profile, horizon)
+        # Descriptive (no registered rule): Δℓ_t averaged over every profile position t ≥ 1, per seed.
+        overall = profile[profile.t >= 1].groupby(["method", "seed"], as_index=False).delta_logodds.mean()
+        for method in real["methods"]:
+            mean, low, high, _ = t_interval(overall[overall.method == method].delta_logodds)
+            numbers[f"Real{method_words[method]}DeltaLogoddsAll"] = (
+                fmt_interval(mean, low, high, 2) if np.isfinite(low) else r"\text{n/a}")
         for method in real["methods"]:
             mean, low, high, _ = t_interval(late[late.method == method].delta_logodds_past_horizon)
             numbers[f"Real{method_words[method]}DeltaLogoddsPastHorizon"] = (
