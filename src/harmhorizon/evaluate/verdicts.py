@@ -153,6 +153,13 @@ def logodds_past_horizon(profile: pd.DataFrame, horizon: float) -> pd.DataFrame:
             .rename(columns={"delta_logodds": "delta_logodds_past_horizon"}))
 
 
+def kl_share_past_horizon(kl: pd.DataFrame, horizon: float) -> pd.DataFrame:
+    """Per (method, seed): Σ_{t>t_ε} KL_t / Σ_t KL_t of a KL profile (`share_past`; NaN below ``KL_RESOLUTION``)."""
+    rows = [{"method": method, "seed": seed, "kl_share_past_horizon": share_past(part.kl, part.t, horizon, KL_RESOLUTION)}
+            for (method, seed), part in kl.groupby(["method", "seed"])]
+    return pd.DataFrame(rows, columns=["method", "seed", "kl_share_past_horizon"])
+
+
 def clipped(interval: tuple, low: float, high: float) -> tuple:
     """(mean, low, high, n) with the bounds clipped to the quantity's range [low, high]."""
     mean, lo, hi, n = interval
@@ -183,6 +190,7 @@ def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, h
     at_k = keep(prefill[prefill.k == k_star]) if k_star is not None else prefill.iloc[:0]
     base = at_k[at_k.method == "base"]
     late = keep(logodds_past_horizon(profile, horizon))
+    unconditional = keep(kl_share_past_horizon(kl_unconditional, horizon)) if kl_unconditional is not None else None
     gain = f"recovery_gain_k{k_star}" if k_star is not None else "recovery_gain_past_horizon"
     harm_gap = f"harm_rate_k{k_star} difference" if k_star is not None else "harm_rate_past_horizon difference"
     lo_margin, asr_margin = rules.get("logodds_margin"), rules.get("asr_margin")
@@ -206,9 +214,8 @@ def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, h
         shift = t_interval(late[late.method == name].delta_logodds_past_horizon)
         has_late = bool(len(late[late.method == name]))
         if family == "standard":
-            if kl_unconditional is not None:
-                shares = [share_past(part_kl.kl, part_kl.t, horizon, KL_RESOLUTION)
-                          for _, part_kl in keep(kl_unconditional[kl_unconditional.method == name]).groupby("seed")]
+            if unconditional is not None:
+                shares = unconditional[unconditional.method == name].kl_share_past_horizon
                 row("E6/P4b: the KL of a standard method along unconditional reference responses lies before "
                     "$t_\\varepsilon$", name, "kl_unconditional_past_horizon", clipped(t_interval(shares), 0.0, 1.0),
                     shallow_fraction, lambda lo, hi: one_sided_verdict(lo, hi, shallow_fraction, True), kl_testable)

@@ -281,15 +281,14 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
                 count = int(part[flag].astype(bool).sum()) if flag in part else 0
                 numbers[f"Real{method_words[method]}{flag.capitalize()}"] = fmt(count)
     if kl_unconditional is not None:
-        from ..evaluate.summary import KL_RESOLUTION, share_past
+        from ..evaluate.verdicts import clipped, kl_share_past_horizon
         from ..intervals import t_interval
 
+        shares = kl_share_past_horizon(kl_unconditional, horizon)
         for method in real["methods"]:
-            shares = [share_past(part.kl, part.t, horizon, KL_RESOLUTION)
-                      for _, part in kl_unconditional[kl_unconditional.method == method].groupby("seed")]
-            mean, low, high, _ = t_interval(shares)
+            mean, low, high, _ = clipped(t_interval(shares[shares.method == method].kl_share_past_horizon), 0.0, 1.0)
             numbers[f"Real{method_words[method]}KlUnconditionalPastHorizon"] = (
-                fmt_interval(mean, max(low, 0.0), min(high, 1.0), 2) if np.isfinite(low) else r"\text{n/a}")
+                fmt_interval(mean, low, high, 2) if np.isfinite(low) else r"\text{n/a}")
     if profile is not None:
         from ..evaluate.verdicts import logodds_past_horizon
         from ..intervals import t_interval
