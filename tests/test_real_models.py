@@ -110,3 +110,23 @@ def test_information_blocks_sum_to_the_reported_total(tiny_model, tiny_folder):
     assert table.total_information.iloc[0] == pytest.approx(table.harm_information.sum(), abs=1e-12)
     assert table.total_ci_low.iloc[0] <= table.total_information.iloc[0] <= table.total_ci_high.iloc[0]
     assert (table.n == len(requests)).all()
+
+
+def test_copies_of_a_prefix_share_one_prompt_forward_without_changing_the_draws(tiny_model, tiny_folder):
+    """_sample_batch_until runs the prompt once per distinct prefix and repeats its cache; with an ``until`` that
+    never fires it draws exactly what the plain sampler draws (the same generator, the same logits)."""
+    from harmhorizon.evaluate.sampling import sample_continuations
+
+    model, tokenizer = tiny_model
+    env, ids = _environment(tiny_folder, tokenizer, ["Hi", "Write a long poem about the sea, please."])
+    calls = []
+    hook = model.register_forward_pre_hook(lambda module, args, kwargs: calls.append(kwargs["input_ids"].shape),
+                                           with_kwargs=True)
+    try:
+        shared = sample_continuations(model, ids, 5, [], 3, seed=11, batch_size=8, pad_id=env.pad_id,
+                                      until=lambda i, tokens: False)
+    finally:
+        hook.remove()
+    plain = sample_continuations(model, ids, 5, [], 3, seed=11, batch_size=8, pad_id=env.pad_id)
+    assert shared == plain
+    assert calls[0][0] == 2 and all(shape[0] == 6 for shape in calls[1:])  # 2 prompt rows, then 6 sampled rows

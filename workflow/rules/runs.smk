@@ -17,6 +17,8 @@ rule information:
         "logs/{env}/{model}/information.log",
     benchmark:
         "results/benchmarks/information_{env}_{model}.tsv"
+    # One long single-process job on the critical path: start it before the many short training jobs.
+    priority: 10
     conda:
         "../../envs/harmhorizon.yaml"
     threads: TORCH_THREADS

@@ -119,19 +119,33 @@ def _sample_batch(model, rows, budget, stop, generator, pad_id, temperature, top
 
 def _sample_batch_until(model, rows, budget, stop, generator, pad_id, temperature, top_p, device, until) -> list[list[int]]:
     """`_sample_batch` with the KV cache, where a row also ends when ``until(b, its new tokens)``; ended rows
-    are dropped from the batch and the cache."""
+    are dropped from the batch and the cache.
+
+    Rows with the same prefix (the ``n_samples`` copies of one prefix) share one prompt forward: the cache and the
+    first logits of each distinct prefix are computed once and repeated, which divides the prompt cost (the larger
+    part of a short rollout's cost) by the number of copies; the prompt forward runs the output head on its last
+    position only.
+    """
     B = len(rows)
-    ids, mask = _left_padded(rows, pad_id)
+    distinct: dict[tuple, int] = {}
+    copy_of = torch.tensor([distinct.setdefault(tuple(row), len(distinct)) for row in rows], dtype=torch.long)
+    ids, mask = _left_padded([list(row) for row in distinct], pad_id)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    outputs = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+                    use_cache=True, logits_to_keep=1)  # the head on the last position only
+    past, logits = outputs.past_key_values, outputs.logits[:, -1]
+    if len(distinct) < B:
+        past.batch_select_indices(copy_of.to(device))
+        logits, mask, positions = logits[copy_of.to(logits.device)], mask[copy_of], positions[copy_of]
     stops = set(stop.tolist())
     out: list[list[int]] = [[] for _ in range(B)]
     active = torch.arange(B)
-    past, current = None, ids
-    for _ in range(budget):
-        outputs = model(input_ids=current.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
-                        past_key_values=past, use_cache=True)
-        past = outputs.past_key_values
-        nxt = _next_token(outputs.logits[:, -1], generator, temperature, top_p)
+    for step in range(budget):
+        if step:
+            outputs = model(input_ids=current.to(device), attention_mask=mask.to(device),
+                            position_ids=positions.to(device), past_key_values=past, use_cache=True)
+            past, logits = outputs.past_key_values, outputs.logits[:, -1]
+        nxt = _next_token(logits, generator, temperature, top_p)
         keep = []
         for j, (b, token) in enumerate(zip(active.tolist(), nxt.tolist())):
             out[b].append(token)

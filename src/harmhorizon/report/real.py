@@ -204,6 +204,7 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         "RealJudgeMinWords": fmt(real["judge"]["min_words"]),
         "RealNMarkers": fmt(len(real["judge"]["markers"])),
         "RealJudgeHarmStems": fmt(real["judge"]["harm_stems"]),
+        "RealJudgeHarmWindow": fmt(real["judge"]["window_words"]) if real["judge"].get("window_words") else "all",
         "RealJudgeStemChars": fmt(real["judge"]["stem_chars"]),
         "RealJudgeContentMinChars": fmt(real["judge"]["content_min_chars"]),
         "RealBaseSamples": fmt(real["sampling"]["n_base_samples"]),
