@@ -203,6 +203,7 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         "RealJudgeWindow": fmt(real["judge"]["refusal_window_words"]),
         "RealJudgeMinWords": fmt(real["judge"]["min_words"]),
         "RealNMarkers": fmt(len(real["judge"]["markers"])),
+        "RealShallowFraction": fmt(real["evaluation"]["verdicts"]["shallow_fraction"], 2),
         "RealJudgeHarmStems": fmt(real["judge"]["harm_stems"]),
         "RealJudgeHarmWindow": fmt(real["judge"]["window_words"]) if real["judge"].get("window_words") else "all",
         "RealJudgeStemChars": fmt(real["judge"]["stem_chars"]),
@@ -295,6 +296,9 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         from ..intervals import t_interval
 
         late = logodds_past_horizon(profile, horizon)
+        if "logodds_reference" in profile:  # the reference's own log-odds of the phrase (one value per position t)
+            past = profile[profile.t > horizon].drop_duplicates("t").logodds_reference
+            numbers["RealReferenceLogoddsPastHorizon"] = fmt(float(past.mean()), 2) if len(past) else r"\text{n/a}"
         # Descriptive (no registered rule): Δℓ_t averaged over every profile position t ≥ 1, per seed.
         overall = profile[profile.t >= 1].groupby(["method", "seed"], as_index=False).delta_logodds.mean()
         for method in real["methods"]:
