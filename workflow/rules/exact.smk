@@ -80,8 +80,9 @@ rule exact_prefill:
 
 
 rule exact_paper_results:
-    """Young's numbered results one by one (E8, E4 as written): the prefix-tree identities, the deep
-    objective's exact optimum, the shortest prefill attacks and the ledger, judged by config/predictions.yaml.
+    """Young's numbered results one by one (E8, E4 as written, E9): the prefix-tree identities, the deep
+    objective's exact optimum, the shortest prefill attacks, the leading-order formulas (theory/leading_order.py),
+    Lemma 28, the cliff edge (theory/cliff_edge.py) and the ledger, judged by config/predictions.yaml.
     """
     input:
         identities="results/exact/identities.json",
@@ -93,6 +94,10 @@ rule exact_paper_results:
         attacks="results/exact/attack_length.csv",
         bounds="results/exact/gradient_bound.csv",
         shared="results/exact/shared_parameters.csv",
+        leading_order="results/exact/leading_order.csv",
+        recovery_gradient="results/exact/recovery_gradient.csv",
+        cliff_edge="results/exact/cliff_edge.csv",
+        cliff_edge_positions="results/exact/cliff_edge_positions.csv",
     log:
         "logs/exact/paper_results.log",
     benchmark:
@@ -102,6 +107,7 @@ rule exact_paper_results:
     params:
         automaton=config["exact"]["automaton"],
         deep=config["exact"]["deep"],
+        betas=config["exact"]["betas"],
         seed=config["seed"],
     script:
         "../scripts/exact_paper_results.py"

@@ -156,7 +156,7 @@ STATEMENTS = {
     "Lemma 12": r"$\|C_t\|^2 \le \mathrm{Var}(h_t)\,\mathrm{tr}F_t$ per prefix",
     "Thm 13": r"$\|G_t\|^2 \le \mathbb{E}[\mathrm{Var}\,\mathrm{tr}F_t] \le \bar F I_t$",
     "Thm 14": r"$D_t = \tfrac{\lambda^2}{2} G_t^\top \bar F_t^{-1} G_t + O(\lambda^3)$",
-    "Thm 19": r"deep $D_t \propto \gamma^{2(t-1)}$ past $k$",
+    "Thm 19": r"deep $D_t = \tfrac12\|\lambda G_t + \mu\gamma^{t-1}\tilde G_t\|^2_{\bar F_t^{-1}}$, $\propto \gamma^{2(t-1)}$ past $k$",
     "Thm 20": r"past $k$: log-odds $+\mu\gamma^{t-1}$, KL of eq.~49",
     "Remark 9": r"the shift is $\mu\gamma^{t-1} q/p_\theta$",
     "Thm 22": r"recovery $\ge \varepsilon^*$, KL $\le$ eq.~51",
@@ -164,6 +164,9 @@ STATEMENTS = {
     "Remark 10": r"$\varepsilon^* \ge \tfrac12$ needs $\mu\gamma^{T-1} \ge L$",
     "Prop 25": r"shared parameters: $\Delta\theta = -\lambda \bar F_{\mathrm{tot}}^{-1}\sum_s G_s$, $D_t$ of eq.~58",
     "App A": r"shared parameters: $D_t > 0$ past $k$ but recovery at harmful prefixes $\approx$ base",
+    "Prop 29": r"within $k$: $P^* \propto P_{\mathrm{base}}\,e^{-\lambda h_t + \mu\gamma^{t-1}\mathbf{1}[y_t\in R]}$",
+    "Lemma 28": r"$\|\tilde G_t\|^2 \le \mathbb{E}_Q[\mathrm{tr}F_t]\,J_t \le \bar F J_t$",
+    "§10.2": r"the shortest effective prefill sits at the cliff edge of $I_t$",
 }
 
 
@@ -191,7 +194,7 @@ def paper_results_table(ledger: pd.DataFrame, rule: str = "table_exact_paper_res
 
     first = ~summary.result.duplicated()
     frame = pd.DataFrame({
-        "Result": [r.replace("Thm ", "Thm.~").replace("Prop ", "Prop.~").replace("Cor ", "Cor.~") if f else ""
+        "Result": [r.replace("Thm ", "Thm.~").replace("Prop ", "Prop.~").replace("Cor ", "Cor.~").replace("§", r"\S") if f else ""
                    for r, f in zip(summary.result, first)],
         "States": [STATEMENTS.get(r, "") if f else "" for r, f in zip(summary.result, first)],
         "Quantity compared": summary.quantity.map(latex_quantity),
@@ -244,6 +247,39 @@ def ledger_numbers(ledger: pd.DataFrame, deep: dict) -> dict[str, str]:
         "RemarkNineCoupling": fmt(remark9[remark9.quantity == shift].abs_err.max(), 2) if len(remark9) else missing,
         "CorTwentyThreeHold": fmt(int(cor23.holds.astype(str).str.lower().eq("true").sum())),
         "CorTwentyThreeN": fmt(len(cor23)),
+        **leading_order_numbers(ledger),
+    }  # fmt: skip
+
+
+def leading_order_numbers(ledger: pd.DataFrame) -> dict[str, str]:
+    """Macros of the leading-order rows (Thm 19 eq. 45, Prop 29), Lemma 28 and the cliff edge (§10.2): the worst
+    judged error of each, Prop 29's stated error at every scale, the cliff-edge counts and its gap in positions."""
+    missing = r"\text{n/a}"
+    judged = ledger[ledger.holds.notna()]
+
+    def worst(result, prefix):
+        part = judged[(judged.result == result) & judged.quantity.str.startswith(prefix)]
+        return fmt(part.abs_err.max(), 2) if len(part) else missing
+
+    prop29 = ledger[(ledger.result == "Prop 29") & ledger.quantity.str.startswith("max_{t≤k}") & ~ledger.setting.str.contains("μ=0,")]
+    by_scale = prop29.groupby(prop29.setting.str.extract(r"λ=([^,]+),")[0].astype(float), sort=True).measured.max()
+    weighted = judged[(judged.result == "Prop 29") & judged.quantity.str.startswith("the same")]
+    cliff = judged[judged.result == "§10.2"]
+    lemma = judged[judged.result == "Lemma 28"]
+    gaps = (cliff.measured - cliff.predicted) if len(cliff) else pd.Series(dtype=float)
+    return {
+        "EqFortyFiveWorst": worst("Thm 19", "max_t |D_t / eq. 45"),
+        "EqFortySixWorst": worst("Thm 19", "max_{t>k} |D_t / eq. 46"),
+        "ThmFourteenSharpWorst": worst("Thm 14", "max_t |2 D_t / (λ² I_t) − 1| (eq. 42, sharp"),
+        "PropTwentyNineSmall": fmt(by_scale.iloc[0], 3) if len(by_scale) else missing,
+        "PropTwentyNineMid": fmt(by_scale.iloc[len(by_scale) // 2], 3) if len(by_scale) else missing,
+        "PropTwentyNineWeighted": fmt(weighted.measured.max(), 3) if len(weighted) else missing,
+        "LemmaTwentyEightHold": fmt(int(lemma.holds.astype(str).str.lower().eq("true").sum())),
+        "LemmaTwentyEightN": fmt(len(lemma)),
+        "CliffEdgeHold": fmt(int(cliff.holds.astype(str).str.lower().eq("true").sum())),
+        "CliffEdgeN": fmt(len(cliff)),
+        "CliffEdgeGapMin": fmt(gaps.min()) if len(gaps) else missing,
+        "CliffEdgeGapMax": fmt(gaps.max()) if len(gaps) else missing,
     }  # fmt: skip
 
 

@@ -57,6 +57,19 @@ QUANTITIES = {
     "max_{t>k} D_t at the smallest λ": r"$\max_{t>k} D_t > 0$, smallest $\lambda$",
     "max_{t>k} |Δℓ_t| at harmful Q-prefixes / max_{t≤k} |Δℓ_t|, smallest λ":
         r"$\max_{t>k}|\Delta\ell_t|$ at harmful $Q$-prefixes over $\max_{t\le k}|\Delta\ell_t|$, smallest $\lambda$",
+    "max_t |D_t / eq. 45 − 1| (tabular, aligned prefixes)": r"$D_t$ against eq.~45 (worst $t$)",
+    "max_{t>k} |D_t / eq. 46 − 1| (tabular, aligned prefixes)": r"$D_t$ against eq.~46 past $k$ (worst $t$)",
+    "max_t |2 D_t / (λ² I_t) − 1| (eq. 42, sharp, aligned prefixes)":
+        r"$2D_t/(\lambda^2 I_t)$ against 1 (eq.~42), aligned prefixes",
+    "max_t |2 D_t / (λ² I_t) − 1| (eq. 42, sharp, base prefixes)":
+        r"$2D_t/(\lambda^2 I_t)$ against 1 (eq.~42), base prefixes",
+    "max_{t≤k} |P* − eq. 84| / max_{t≤k} |P* − P_base|": r"$\max_{t\le k}|P^* - \text{eq.~84}|$ over $\max_{t\le k}|P^* - P_{\mathrm{base}}|$",
+    "the same, recovery tilt weighted by q/p_base (Remark 9) [ours]":
+        r"the same, recovery tilt weighted by $q/p_{\mathrm{base}}$ (Remark 9) [ours]",
+    "max_t ‖G̃_t‖² − E_Q[tr F_t] J_t (eq. 61)": r"$\max_t \|\tilde G_t\|^2 - \mathbb{E}_Q[\mathrm{tr}F_t]\,J_t$ (eq.~61)",
+    "max_t ‖G̃_t‖² − F̄ J_t (uniform bound)": r"$\max_t \|\tilde G_t\|^2 - \bar F J_t$ (uniform bound)",
+    "shortest effective prefill against the cliff edge t_ε [our reading]":
+        r"shortest prefill leaving protection $\le\varepsilon$ against $t_\varepsilon$ [our reading]",
 }
 
 
@@ -256,9 +269,71 @@ def shared_rows(shared: pd.DataFrame, order_tol: float) -> list[dict]:
     return rows
 
 
+def leading_order_rows(profile: pd.DataFrame, prop29: pd.DataFrame, order_tol: float) -> list[dict]:
+    """Thm 19 (eq. 45, eq. 46), Thm 14 (eq. 42, sharp, both prefix measures) and Prop 29 (eq. 84, stated and
+    Remark-9-weighted) on the dedicated solves of exact.deep.leading_order; judged at the smallest scale."""
+    rows, smallest = [], profile.scale.min()
+
+    def worst_ratio(ratio: pd.Series) -> float:
+        ratio = ratio.dropna()
+        return float(ratio.iloc[int((ratio - 1).abs().values.argmax())]) if len(ratio) else np.nan
+
+    for (environment, mu, gamma, scale), part in profile.groupby(["environment", "mu", "gamma", "scale"], sort=False):
+        lam = float(part["lambda"].iloc[0])
+        judged = scale == smallest
+        setting = f"λ={lam:g}, μ={mu:g}, γ={gamma:g}"
+        if mu > 0:
+            checks = [("Thm 19", "max_t |D_t / eq. 45 − 1| (tabular, aligned prefixes)", part)]
+            if environment == "sharp":
+                checks.append(("Thm 19", "max_{t>k} |D_t / eq. 46 − 1| (tabular, aligned prefixes)", part[part.past_horizon]))
+            for result, quantity, chosen in checks:
+                worst = worst_ratio(chosen.ratio)
+                rows.append(row(result, environment, setting, quantity, 1.0, worst,
+                                abs(worst - 1) <= order_tol if judged else None))
+        elif environment == "sharp":
+            informative = part[part.harm_information > 1e-15]
+            for column, label in (("kl_aligned", "aligned"), ("kl_base_prefixes", "base")):
+                worst = worst_ratio(2 * informative[column] / (lam**2 * informative.harm_information))
+                rows.append(row("Thm 14", environment, setting, f"max_t |2 D_t / (λ² I_t) − 1| (eq. 42, sharp, {label} prefixes)",
+                                1.0, worst, abs(worst - 1) <= order_tol if judged else None))
+    for record in prop29.to_dict("records"):
+        judged = record["scale"] == smallest
+        setting = f"λ={record['lambda']:g}, μ={record['mu']:g}, γ={record['gamma']:g}"
+        forms = [("stated", "max_{t≤k} |P* − eq. 84| / max_{t≤k} |P* − P_base|")]
+        if record["mu"] > 0:
+            forms.append(("remark9", "the same, recovery tilt weighted by q/p_base (Remark 9) [ours]"))
+        for key, quantity in forms:
+            relative = record[key] / record["change"]
+            rows.append(row("Prop 29", record["environment"], setting, quantity, 0.0, relative,
+                            relative <= order_tol if judged else None))
+    return rows
+
+
+def lemma28_rows(recovery: pd.DataFrame, tol: float) -> list[dict]:
+    """Lemma 28 per (environment, policy): eq. 61 and its uniform form, as inequalities at every position."""
+    rows = []
+    for (environment, policy), part in recovery.groupby(["environment", "policy"], sort=False):
+        setting = f"{policy} ({part.parameters.iloc[0]} parameters)"
+        for quantity, bound in (("max_t ‖G̃_t‖² − E_Q[tr F_t] J_t (eq. 61)", "bound_eq61"),
+                                ("max_t ‖G̃_t‖² − F̄ J_t (uniform bound)", "bound_uniform")):
+            excess = float((part.recovery_grad_sq - part[bound]).max())
+            rows.append(row("Lemma 28", environment, setting, quantity, 0.0, max(excess, 0.0), excess <= tol))
+    return rows
+
+
+def cliff_edge_rows(positions: pd.DataFrame, tolerance_positions: int) -> list[dict]:
+    """§10.2 per (β, ε): the shortest effective prefill against the cliff edge t_ε (theory/cliff_edge.py)."""
+    return [row("§10.2", "default", f"λ={1 / r['beta']:g}, ε={r['epsilon']:g}",
+                "shortest effective prefill against the cliff edge t_ε [our reading]", r["cliff_edge"],
+                r["shortest_effective_prefill"], abs(r["shortest_effective_prefill"] - r["cliff_edge"]) <= tolerance_positions)
+            for r in positions.to_dict("records")]
+
+
 def ledger(automaton: Automaton, settings: dict, rules: dict, identities: dict, kl_profile: pd.DataFrame,
-           deep_solves, attacks: pd.DataFrame, seed: int, shared: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(paper_results, gradient_bound): every row of the module docstring."""
+           deep_solves, attacks: pd.DataFrame, seed: int, shared: pd.DataFrame | None = None,
+           extra_rows: list | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(paper_results, gradient_bound): every row of the module docstring; ``extra_rows`` (leading-order, Lemma 28
+    and cliff-edge rows, from the functions above) are appended as given."""
     tol, order_tol = rules["exact_tolerance"], rules["leading_order_tolerance"]
     rows, bounds = tree_identity_rows(automaton, settings, tol, settings["n_random_policies"], seed)
     rows += identity_file_rows(identities, tol)
@@ -272,5 +347,6 @@ def ledger(automaton: Automaton, settings: dict, rules: dict, identities: dict, 
     rows += remark10_rows(automaton, settings, tol)
     if shared is not None:
         rows += shared_rows(shared, order_tol)
+    rows += extra_rows or []
     return pd.DataFrame(rows, columns=COLUMNS), bounds
 

@@ -53,6 +53,16 @@ def _policy(tree: PrefixTree, phi: list, W: torch.Tensor, comply_shift: torch.Te
     return comply, probs
 
 
+def random_log_linear_policy(tree: PrefixTree, name: str, rng: np.random.Generator, scale: float = 1.5):
+    """A random policy of the family ``name``: i.i.d. N(0, scale²) entries of W. Returns (P(COMPLY), probs,
+    features)."""
+    phi = feature_levels(tree, name)
+    W = torch.tensor(rng.normal(0.0, scale, size=(phi[1].shape[1], len(FREE_ACTIONS))), dtype=torch.float64)
+    with torch.no_grad():
+        comply, probs = _policy(tree, phi, W, torch.tensor(0.0, dtype=torch.float64))
+    return float(comply), [None] + [p.numpy() for p in probs[1:]], phi
+
+
 def standard_objective(tree: PrefixTree, lam: float, comply, probs):
     """λ·E[Harm] + KL(P_θ ‖ P_base) (eq. 2) of a tree policy given as torch tensors."""
     base = torch.tensor(base_row(tree.automaton), dtype=torch.float64)
