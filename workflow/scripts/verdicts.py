@@ -1,7 +1,7 @@
 """Rule verdicts: the environment's predictions decided by the statistic each names (harmhorizon.evaluate.verdicts).
 
 The rules of config/predictions.yaml: section ``frontier`` (the automaton's matched runs), ``gradient_test`` and
-``real`` (a chat model's recovery profile and attacks)."""
+``real`` and ``appendix_a`` (a chat model's recovery profile and attacks)."""
 
 import pandas as pd
 import yaml
@@ -17,7 +17,8 @@ matched = pd.read_csv(snakemake.input.matched) if "matched" in inputs else None
 table = decide_verdicts(snakemake.wildcards.env, pd.read_csv(snakemake.input.runs), pd.read_csv(snakemake.input.prefill),
                         pd.read_csv(snakemake.input.summary), snakemake.params.methods, snakemake.params.verdicts,
                         matched, registered["frontier"],
-                        pd.read_csv(snakemake.input.profile) if "profile" in inputs else None, registered.get("real"),
+                        pd.read_csv(snakemake.input.profile) if "profile" in inputs else None,
+                        {**registered.get("real", {}), "appendix_a": registered.get("appendix_a", {})},
                         pd.read_csv(snakemake.input.kl_unconditional) if "kl_unconditional" in inputs else None)
 if "gradient" in inputs:
     table = pd.concat([table, gradient_verdicts(pd.read_csv(snakemake.input.gradient), registered["gradient_test"])],

@@ -153,6 +153,20 @@ def logodds_past_horizon(profile: pd.DataFrame, horizon: float) -> pd.DataFrame:
             .rename(columns={"delta_logodds": "delta_logodds_past_horizon"}))
 
 
+def appendix_a_ratios(profile: pd.DataFrame, horizon: float) -> pd.DataFrame:
+    """Per (method, seed): Appendix A's registered ratio on a chat model, max_{t>t_ε} |Δℓ_t| / max_{t≤t_ε} |Δℓ_t| of the
+    recovery profile along held-out harmful reference responses (every prefix is harmful; config/predictions.yaml,
+    section appendix_a); NaN where t_ε is undefined."""
+    from .shared_parameters import appendix_a_ratio
+
+    if profile is None or profile.empty or not math.isfinite(horizon):
+        return pd.DataFrame(columns=["method", "seed", "ratio"])
+    rows = [{"method": method, "seed": seed,
+             "ratio": appendix_a_ratio(part.assign(past_horizon=part.t > horizon, delta_logodds_harmful=part.delta_logodds))}
+            for (method, seed), part in profile.groupby(["method", "seed"])]
+    return pd.DataFrame(rows, columns=["method", "seed", "ratio"])
+
+
 def kl_share_past_horizon(kl: pd.DataFrame, horizon: float) -> pd.DataFrame:
     """Per (method, seed): Σ_{t>t_ε} KL_t / Σ_t KL_t of a KL profile (`share_past`; NaN below ``KL_RESOLUTION``)."""
     rows = [{"method": method, "seed": seed, "kl_share_past_horizon": share_past(part.kl, part.t, horizon, KL_RESOLUTION)}
@@ -194,6 +208,8 @@ def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, h
     gain = f"recovery_gain_k{k_star}" if k_star is not None else "recovery_gain_past_horizon"
     harm_gap = f"harm_rate_k{k_star} difference" if k_star is not None else "harm_rate_past_horizon difference"
     lo_margin, asr_margin = rules.get("logodds_margin"), rules.get("asr_margin")
+    appendix_margin = rules.get("appendix_a", {}).get("equivalence_ratio")
+    ratios = keep(appendix_a_ratios(profile, horizon))
     rows = []
 
     def row(prediction, name, metric, interval, threshold, verdict, testable):
@@ -231,6 +247,11 @@ def chat_verdicts(prefill: pd.DataFrame, summary: pd.DataFrame, methods: dict, h
             if asr_margin is not None:
                 row("E6: under a prefill past $t_\\varepsilon$ a standard method is as harmful as the reference", name,
                     harm_gap, harm, asr_margin, lambda lo, hi: equivalence_verdict(lo, hi, asr_margin), k_star is not None)
+            if appendix_margin is not None:
+                row("App A: a standard method's recovery log-odds past $t_\\varepsilon$ stay at the reference's "
+                    "(largest $|\\Delta\\ell_t|$ past $t_\\varepsilon$ over the largest before it)", name, "appendix_a_ratio",
+                    clipped(t_interval(ratios[ratios.method == name].ratio.dropna()), 0.0, np.inf), appendix_margin,
+                    lambda lo, hi: one_sided_verdict(lo, hi, appendix_margin, True), has_late)
         elif family == "deep":
             row("E6: a deep method recovers more than the base past $t_\\varepsilon$", name, gain, recovery, margin,
                 lambda lo, hi: one_sided_verdict(lo, hi, margin, False), k_star is not None)

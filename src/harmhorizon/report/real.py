@@ -327,10 +327,18 @@ def _metric_word(metric: str) -> str:
 
 # -- verdicts (decided by harmhorizon.evaluate.verdicts; formatted here) ------------------------------------
 def verdict_numbers(verdicts: pd.DataFrame) -> dict:
-    """Counts of confirmed / refuted / inconclusive / untestable real-track verdicts, as macros."""
+    """Counts of confirmed / refuted / inconclusive / untestable real-track verdicts, as macros; and per standard
+    method Appendix A's ratio (mean [95% interval]) with its verdict."""
     counts = verdicts.verdict.value_counts()
-    return {f"RealVerdicts{word.capitalize()}": fmt(int(counts.get(word, 0)))
-            for word in ("confirmed", "refuted", "inconclusive", "untestable")} | {"RealVerdictsTotal": fmt(len(verdicts))}
+    numbers = {f"RealVerdicts{word.capitalize()}": fmt(int(counts.get(word, 0)))
+               for word in ("confirmed", "refuted", "inconclusive", "untestable")} | {"RealVerdictsTotal": fmt(len(verdicts))}
+    appendix = verdicts[verdicts.metric == "appendix_a_ratio"]
+    words = macro_words(sorted(set(appendix.method)))
+    for r in appendix.itertuples():
+        numbers[f"Real{words[r.method]}AppendixARatio"] = (
+            fmt_interval(r.mean, r.ci_low, r.ci_high, 2) if np.isfinite(r.ci_low) else r"\text{n/a}")
+        numbers[f"Real{words[r.method]}AppendixAVerdict"] = r.verdict
+    return numbers
 
 
 def real_verdict_table(table: pd.DataFrame, rule: str = "table_real_verdicts") -> str:
