@@ -109,3 +109,24 @@ def test_the_shortest_effective_prefill_is_the_first_length_at_or_below_epsilon(
     table = pd.DataFrame({"beta": 1.0, "L": [0, 1, 2, 3], "protection": [1.0, 0.5, 0.05, 0.2]})
     positions = cliff_edge_positions(table, Automaton(T=4), [0.1, 0.01])
     assert positions.shortest_effective_prefill.tolist() == [2.0, np.inf]
+
+
+def test_the_ledger_rows_follow_the_registered_rules():
+    """The new ledger rows are judged at the smallest scale only, by the tolerances passed in (from
+    config/predictions.yaml): a rule registered at −1 fails every one of them."""
+    from harmhorizon.theory.leading_order import leading_order_solves, leading_order_table, recovery_gradient_table
+    from harmhorizon.theory.ledger import QUANTITIES, leading_order_rows, lemma28_rows
+
+    settings = {"T": 6, "K": 3, "gammas": [0.8], "n_random_policies": 1, "shared": {"policies": ["count"]},
+                "leading_order": {"scales": [0.5, 0.01], "lambda": 1.0, "mu": 1.0}}
+    profile, prop29 = leading_order_table(leading_order_solves(Automaton(m=2), settings))
+    rows = pd.DataFrame(leading_order_rows(profile, prop29, 0.10, 1e-9)
+                        + lemma28_rows(recovery_gradient_table(Automaton(m=2), settings, 0), 1e-9))
+    assert set(rows.quantity) <= set(QUANTITIES)
+    judged = rows[rows.holds.notna()]
+    assert set(judged.result) == {"Thm 19", "Thm 14", "Cor 15", "Prop 29", "Lemma 28"}
+    large = rows[rows.setting.str.startswith("λ=0.5") & (rows.result != "Cor 15")]
+    assert len(large) and not large.holds.notna().any()
+    assert judged[judged.result.isin(["Thm 19", "Cor 15", "Lemma 28"])].holds.astype(bool).all()
+    strict = pd.DataFrame(leading_order_rows(profile, prop29, -1.0, -1.0))
+    assert not strict[strict.holds.notna()].holds.astype(bool).any()

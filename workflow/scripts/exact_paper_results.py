@@ -32,7 +32,7 @@ profile, prop29 = leading_order_table(leading_order_solves(automaton, settings))
 recovery = recovery_gradient_table(automaton, settings, snakemake.params.seed)
 cliff = cliff_edge_table(automaton, snakemake.params.betas)
 positions = cliff_edge_positions(cliff, automaton, rules["cliff_edge_epsilons"])
-extra = (leading_order_rows(profile, prop29, rules["leading_order_tolerance"]) + lemma28_rows(recovery, rules["exact_tolerance"])
+extra = (leading_order_rows(profile, prop29, rules["leading_order_tolerance"], rules["exact_tolerance"]) + lemma28_rows(recovery, rules["exact_tolerance"])
          + cliff_edge_rows(positions, rules["cliff_edge_tolerance_positions"]))
 table, bounds = ledger(automaton, settings, rules, identities, pd.read_csv(snakemake.input.kl_profile), solves, attacks,
                        snakemake.params.seed, shared, extra)

@@ -156,6 +156,7 @@ STATEMENTS = {
     "Lemma 12": r"$\|C_t\|^2 \le \mathrm{Var}(h_t)\,\mathrm{tr}F_t$ per prefix",
     "Thm 13": r"$\|G_t\|^2 \le \mathbb{E}[\mathrm{Var}\,\mathrm{tr}F_t] \le \bar F I_t$",
     "Thm 14": r"$D_t = \tfrac{\lambda^2}{2} G_t^\top \bar F_t^{-1} G_t + O(\lambda^3)$",
+    "Cor 15": r"no harm information, no KL: $I_t = 0 \Rightarrow D_t = 0$",
     "Thm 19": r"deep $D_t = \tfrac12\|\lambda G_t + \mu\gamma^{t-1}\tilde G_t\|^2_{\bar F_t^{-1}}$, $\propto \gamma^{2(t-1)}$ past $k$",
     "Thm 20": r"past $k$: log-odds $+\mu\gamma^{t-1}$, KL of eq.~49",
     "Remark 9": r"the shift is $\mu\gamma^{t-1} q/p_\theta$",
@@ -164,8 +165,8 @@ STATEMENTS = {
     "Remark 10": r"$\varepsilon^* \ge \tfrac12$ needs $\mu\gamma^{T-1} \ge L$",
     "Prop 25": r"shared parameters: $\Delta\theta = -\lambda \bar F_{\mathrm{tot}}^{-1}\sum_s G_s$, $D_t$ of eq.~58",
     "App A": r"shared parameters: $D_t > 0$ past $k$ but recovery at harmful prefixes $\approx$ base",
-    "Prop 29": r"within $k$: $P^* \propto P_{\mathrm{base}}\,e^{-\lambda h_t + \mu\gamma^{t-1}\mathbf{1}[y_t\in R]}$",
     "Lemma 28": r"$\|\tilde G_t\|^2 \le \mathbb{E}_Q[\mathrm{tr}F_t]\,J_t \le \bar F J_t$",
+    "Prop 29": r"within $k$: $P^* \propto P_{\mathrm{base}}\,e^{-\lambda h_t + \mu\gamma^{t-1}\mathbf{1}[y_t\in R]}$",
     "§10.2": r"the shortest effective prefill sits at the cliff edge of $I_t$",
 }
 

@@ -63,6 +63,7 @@ QUANTITIES = {
         r"$2D_t/(\lambda^2 I_t)$ against 1 (eq.~42), aligned prefixes",
     "max_t |2 D_t / (λ² I_t) − 1| (eq. 42, sharp, base prefixes)":
         r"$2D_t/(\lambda^2 I_t)$ against 1 (eq.~42), base prefixes",
+    "max D_t over positions with I_t = 0 (tabular, aligned prefixes)": r"$\max D_t$ where $I_t = 0$ (tabular)",
     "max_{t≤k} |P* − eq. 84| / max_{t≤k} |P* − P_base|": r"$\max_{t\le k}|P^* - \text{eq.~84}|$ over $\max_{t\le k}|P^* - P_{\mathrm{base}}|$",
     "the same, recovery tilt weighted by q/p_base (Remark 9) [ours]":
         r"the same, recovery tilt weighted by $q/p_{\mathrm{base}}$ (Remark 9) [ours]",
@@ -269,9 +270,10 @@ def shared_rows(shared: pd.DataFrame, order_tol: float) -> list[dict]:
     return rows
 
 
-def leading_order_rows(profile: pd.DataFrame, prop29: pd.DataFrame, order_tol: float) -> list[dict]:
+def leading_order_rows(profile: pd.DataFrame, prop29: pd.DataFrame, order_tol: float, tol: float) -> list[dict]:
     """Thm 19 (eq. 45, eq. 46), Thm 14 (eq. 42, sharp, both prefix measures) and Prop 29 (eq. 84, stated and
-    Remark-9-weighted) on the dedicated solves of exact.deep.leading_order; judged at the smallest scale."""
+    Remark-9-weighted) on the dedicated solves of exact.deep.leading_order, judged at the smallest scale; Cor 15
+    (no harm information, no KL: exact for tabular logits) at every scale."""
     rows, smallest = [], profile.scale.min()
 
     def worst_ratio(ratio: pd.Series) -> float:
@@ -291,6 +293,9 @@ def leading_order_rows(profile: pd.DataFrame, prop29: pd.DataFrame, order_tol: f
                 rows.append(row(result, environment, setting, quantity, 1.0, worst,
                                 abs(worst - 1) <= order_tol if judged else None))
         elif environment == "sharp":
+            silent = part[part.harm_information <= 1e-15].kl_aligned.max()
+            rows.append(row("Cor 15", environment, setting, "max D_t over positions with I_t = 0 (tabular, aligned prefixes)",
+                            0.0, silent, silent <= tol))
             informative = part[part.harm_information > 1e-15]
             for column, label in (("kl_aligned", "aligned"), ("kl_base_prefixes", "base")):
                 worst = worst_ratio(2 * informative[column] / (lam**2 * informative.harm_information))
