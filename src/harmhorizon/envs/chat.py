@@ -276,13 +276,16 @@ class ChatEnvironment:
     def adversarial_prefixes(self, method: dict, rng):
         """Young's Q (Def 17) as a phrase hook: the base's harmful train responses cut at a uniform length
         (≤ ``max_prefix`` tokens), each row weighted by its number of lengths so that the mean over rows
-        estimates Σ_t γ^{t−1}(1 − π(R | y_<t)) per response."""
-        return self._phrase_hook(method, rng, young=True)
+        estimates Σ_t γ^{t−1}(1 − π(R | y_<t)) per response. R is the recovery phrase, or with
+        ``recovery_set: first_token`` the set of its first token (Def 16's token-level R)."""
+        return self._phrase_hook(method, rng, young=True, first_token=method.get("recovery_set") == "first_token")
 
-    def _phrase_hook(self, method: dict, rng, young: bool) -> PhraseRecoveryPenalty:
+    def _phrase_hook(self, method: dict, rng, young: bool, first_token: bool = False) -> PhraseRecoveryPenalty:
         """``n_prefixes`` rows prompt + y_<t + R, with y_<t a uniform-length prefix (0..len) of a harmful train
-        response: P5's exponent t (unweighted rows), or Young's t − 1 with the row weight len + 1."""
+        response: P5's exponent t (unweighted rows), or Young's t − 1 with the row weight len + 1. R is the
+        phrase, or its first token alone (``first_token``)."""
         phrase = self.tokenizer(" " + self.phrases["recovery_phrase"], add_special_tokens=False)["input_ids"]
+        phrase = phrase[:1] if first_token else phrase
         sequences = self._harmful_train_sequences()
         rows, masks, exponents, scale = [], [], [], []
         for index in rng.integers(len(sequences), size=method["n_prefixes"]):
