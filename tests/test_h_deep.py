@@ -13,6 +13,7 @@ from transformers import AutoModelForCausalLM
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from harmhorizon.envs.automaton import AutomatonEnvironment  # noqa: E402
+from test_real_models import tiny_folder, tiny_model  # noqa: E402, F401  (fixtures)
 from harmhorizon.methods.registry import H_DEEP_DEFAULTS, OBJECTIVES  # noqa: E402
 from harmhorizon.methods.trainers import COMMON, DeepObjectiveConfig, DeepObjectiveTrainer  # noqa: E402
 from harmhorizon.synthetic.model import build_base_model, build_tokenizer  # noqa: E402
@@ -101,3 +102,23 @@ def test_the_trainer_loss_is_beta_over_T_times_the_penalty_when_harm_is_flat(tmp
     assert first["loss"] == pytest.approx(beta * mu / 6 * first["recovery_penalty"], rel=1e-4)
     after = torch.softmax(trainer.model(probe).logits[0, -1], -1)[ids["RECOVER"]].item()
     assert after > before
+
+
+def test_a_token_level_recovery_set_scores_the_first_token_of_the_phrase(tiny_model, tiny_folder):  # noqa: F811
+    """recovery_set: first_token makes Young's Q hook score R = {the phrase's first token}: every row ends in that one
+    token, whose mask is the only one set, with the same prefixes, exponents and weights as the phrase hook."""
+    from test_real_models import _environment
+
+    model, tokenizer = tiny_model
+    env, ids = _environment(tiny_folder, tokenizer, ["Explain tides", "Write a poem"])
+    responses = env.sample(model, ids, 8, 1, seed=1)
+    env._harmful_train_sequences = lambda: [(tokenizer.decode(p), r) for p, r in zip(ids, responses)]
+    env.phrases = {"recovery_phrase": "Sorry, I stop here."}
+    method = {"n_prefixes": 6, "max_prefix": 8}
+    phrase = env.adversarial_prefixes(method, np.random.default_rng(0))
+    token = env.adversarial_prefixes({**method, "recovery_set": "first_token"}, np.random.default_rng(0))
+    assert (token.mask.sum(1) == 1).all() and (phrase.mask.sum(1) > 1).all()
+    first = tokenizer(" Sorry, I stop here.", add_special_tokens=False)["input_ids"][0]
+    ends = token.attention.sum(1) - 1
+    assert (token.ids[torch.arange(len(token)), ends] == first).all()
+    assert torch.equal(token.positions, phrase.positions) and torch.equal(token.scale, phrase.scale)

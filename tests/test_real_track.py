@@ -163,3 +163,22 @@ def test_e6_p4b_row_reads_the_unconditional_kl_share_past_the_horizon():
     shallow, spread = verdict(0.001), verdict(1.0)
     assert shallow.method == "dpo" and shallow.verdict == "confirmed" and shallow.n == 4
     assert spread.verdict == "refuted" and 0.0 <= spread.ci_low <= spread.ci_high <= 1.0
+
+
+def test_appendix_a_on_a_chat_model_reads_the_ratio_of_late_to_early_shifts():
+    """App A's registered ratio per seed: a shift confined to t ≤ t_ε confirms, a uniform shift refutes."""
+    rules = {"logodds_margin": 1.0, "asr_margin": 0.1, "appendix_a": {"equivalence_ratio": 0.10}}
+    prefill, methods, _, runs = _e6_inputs(0.0, 3.0)
+
+    def profile(late: float) -> pd.DataFrame:
+        return pd.DataFrame([{"method": m, "seed": s, "t": t, "delta_logodds": (0.5 if t <= 4 else late) + 0.001 * s}
+                             for m in methods for s in range(4) for t in (2, 8, 16, 32)])
+
+    for late, verdict in ((0.01, "confirmed"), (0.5, "refuted")):
+        table = chat_verdicts(prefill, pd.DataFrame(columns=["method", "metric"]), methods, 4.0, [0, 10], 0.25, 0.05, 64,
+                              profile(late), runs, rules)
+        row = table[table.metric == "appendix_a_ratio"]
+        assert row.method.tolist() == ["dpo"] and row.verdict.iloc[0] == verdict and row.n.iloc[0] == 4
+    without = chat_verdicts(prefill, pd.DataFrame(columns=["method", "metric"]), methods, 4.0, [0, 10], 0.25, 0.05, 64,
+                            profile(0.01), runs, {"logodds_margin": 1.0})
+    assert "appendix_a_ratio" not in set(without.metric)
