@@ -278,6 +278,7 @@ rule real_numbers:
         horizon=f"results/real/{REAL_MODEL}/horizon.csv",
         profile=f"results/real/{REAL_MODEL}/recovery_profile.csv",
         kl_unconditional=f"results/real/{REAL_MODEL}/kl_unconditional.csv",
+        utility=f"results/real/{REAL_MODEL}/utility.csv",
         # Not read: the raw judged samples are committed beside the numbers they produced.
         raw=f"results/real/{REAL_MODEL}/raw/base_samples.csv.gz",
     output:
@@ -351,8 +352,60 @@ rule real_recovery_profile:
         "../scripts/real_recovery_profile.py"
 
 
+rule real_utility_reference:
+    """The reference's NLL of the benign utility set's reference answers (real/utility.py), once."""
+    input:
+        reference="work/real/reference/{model}",
+        samples="work/real/{model}/base_samples.csv",
+    output:
+        "work/real/{model}/utility_reference.csv",
+    log:
+        "logs/real/{model}/utility_reference.log",
+    benchmark:
+        "results/benchmarks/real_utility_reference_{model}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
+        runtime=REAL["resources"]["runtime_eval"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=ENV_SETTINGS["real"],
+    script:
+        "../scripts/real_utility_reference.py"
+
+
+rule real_utility:
+    """Benign utility of one aligned model: its NLL of the utility set's reference answers beside the reference's."""
+    input:
+        unpack(real_run_inputs),
+        utility_reference="work/real/{model}/utility_reference.csv",
+    output:
+        "results/real/{model}/runs/{method}/seed{seed}/utility.csv",
+    log:
+        "logs/real/{model}/utility/{method}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/real_utility_{model}_{method}_seed{seed}.tsv"
+    wildcard_constraints:
+        method=r"(?!base$)[A-Za-z][A-Za-z0-9_]*",
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
+        runtime=REAL["resources"]["runtime_eval"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=ENV_SETTINGS["real"],
+    script:
+        "../scripts/real_utility.py"
+
+
 rule real_recovery_profiles:
-    """Every aligned run's Δℓ_t (or unconditional KL_t) in one table."""
+    """Every aligned run's Δℓ_t (or unconditional KL_t, or utility) in one table."""
     input:
         lambda wildcards: [
             f"results/real/{wildcards.model}/runs/{method}/seed{seed}/{wildcards.quantity}.csv"
@@ -363,7 +416,7 @@ rule real_recovery_profiles:
     log:
         "logs/real/{model}/{quantity}.log",
     wildcard_constraints:
-        quantity="recovery_profile|kl_unconditional",
+        quantity="recovery_profile|kl_unconditional|utility",
     conda:
         "../../envs/harmhorizon.yaml"
     script:

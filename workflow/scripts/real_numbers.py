@@ -6,7 +6,7 @@ import pandas as pd
 
 from harmhorizon.io import setup_logging
 from harmhorizon.report.latex import write_numbers
-from harmhorizon.report.real import real_numbers, verdict_numbers
+from harmhorizon.report.real import real_numbers, utility_numbers, verdict_numbers
 
 log = setup_logging(snakemake.log[0])
 numbers = real_numbers(
@@ -27,5 +27,6 @@ numbers = real_numbers(
     snakemake.params.rules,
 )
 numbers |= verdict_numbers(pd.read_csv(snakemake.input.verdicts))
+numbers |= utility_numbers(pd.read_csv(snakemake.input.utility), list(snakemake.params.config["methods"]))
 log.info("%d numbers", len(numbers))
 write_numbers(numbers, snakemake.output[0])

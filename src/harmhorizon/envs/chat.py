@@ -343,6 +343,17 @@ class ChatEnvironment:
         return ([(list(r.prompt_ids), list(r.response_ids)) for r in rows.itertuples()],
                 [(list(p), list(r)) for p, r in zip(benign.prompt_ids, benign.response_ids) if len(r)])
 
+    def utility_sequences(self) -> list:
+        """(prompt, answer) token ids of the benign utility set (real/utility.py): each question rendered by the chat
+        template, its human-written answer as the response."""
+        from ..real.chat import prompt_ids, text_ids
+        from ..real.utility import utility_items, utility_path
+
+        settings = self.evaluation["utility"]
+        items = utility_items(utility_path(settings["package"], settings["file"]), settings["n_items"])
+        prompts = prompt_ids(self.tokenizer, [question for question, _ in items])
+        return [(prompt, text_ids(self.tokenizer, answer)) for prompt, (_, answer) in zip(prompts, items)]
+
     def kl_unconditional_sequences(self) -> list:
         """Reference responses to the eval harmful prompts whatever their h (sample 0 of each prompt, the first
         ``kl.n_unconditional``): KL_t along them is the unconditional profile of P4b."""

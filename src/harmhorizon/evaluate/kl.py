@@ -86,3 +86,16 @@ def kl_by_position(kl: np.ndarray, T: int) -> np.ndarray:
     width = min(T, kl.shape[1])
     padded[:, :width] = np.nan_to_num(kl[:, :width], nan=0.0)
     return padded
+
+
+@torch.no_grad()
+def response_nll(model, sequences, batch_size: int = 8, pad_id: int = 0) -> np.ndarray:
+    """−Σ_t log π(y_t | x, y_<t) of every (prompt, response) sequence's response tokens: (N,) in nats."""
+    out = []
+    for _, chunk, ids, mask in batches(sequences, batch_size, pad_id):
+        rows, columns, lengths = _response_index(chunk, ids.shape[1], 0)
+        logp = _packed_logprobs(model, ids, mask, rows, columns)
+        targets = torch.cat([torch.as_tensor(list(r)[:n], dtype=torch.long) for (_, r), n in zip(chunk, lengths)])
+        chosen = logp.gather(1, targets[:, None])[:, 0]
+        out += [-float(part.sum()) for part in torch.split(chosen, lengths)]
+    return np.array(out)

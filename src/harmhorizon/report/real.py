@@ -326,6 +326,28 @@ def _metric_word(metric: str) -> str:
 
 
 # -- verdicts (decided by harmhorizon.evaluate.verdicts; formatted here) ------------------------------------
+def utility_numbers(utility: pd.DataFrame, methods) -> dict:
+    """Benign utility (real/utility.py) as macros: the reference's NLL per answer token, the number of items, and per
+    method the change in NLL per token against the reference (aligned − reference; per seed the ratio of sums over
+    items, mean [95% t-interval] over seeds). Descriptive: no registered rule reads it."""
+    from ..intervals import t_interval
+
+    if utility.empty:
+        return {}
+    first = utility[utility.method == utility.method.iloc[0]]
+    first = first[first.seed == first.seed.iloc[0]]
+    numbers = {"RealUtilityItems": fmt(len(first)),
+               "RealUtilityReferenceNll": fmt(float(first.nll_reference.sum() / first.n_tokens.sum()), 3)}
+    per_seed = utility.groupby(["method", "seed"]).apply(
+        lambda g: float((g.nll - g.nll_reference).sum() / g.n_tokens.sum()), include_groups=False).rename("delta")
+    per_seed = per_seed.reset_index()
+    words = macro_words(["base", *methods])
+    for method in methods:
+        mean, low, high, _ = t_interval(per_seed[per_seed.method == method].delta)
+        numbers[f"Real{words[method]}UtilityDeltaNll"] = fmt_interval(mean, low, high, 3) if np.isfinite(low) else r"\text{n/a}"
+    return numbers
+
+
 def verdict_numbers(verdicts: pd.DataFrame) -> dict:
     """Counts of confirmed / refuted / inconclusive / untestable real-track verdicts, as macros; and per standard
     method Appendix A's ratio (mean [95% interval]) with its verdict."""
