@@ -1,6 +1,7 @@
 """Generic evaluators against exact automaton values and autograd."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
@@ -102,6 +103,15 @@ def test_prefill_attack_matches_exact_recovery():
     exact = recovery_eventual(base)[3, 0]
     assert curve.n.iloc[0] == 2000
     assert abs(curve.recovery_rate.iloc[0] - exact) < 4 * np.sqrt(exact * (1 - exact) / 2000)
+    # Kept samples (rule real_attack_samples) are the draws behind the rates: same seed, same table, one record each.
+    records = []
+    again = prefill_attack(env, AutomatonLM(base, vocab), {2: [([ids["HARM0"]], prefix)] * 4}, n_samples=500, seed=3,
+                           records=records)
+    pd.testing.assert_frame_equal(again, curve)
+    assert len(records) == 2000 and {r["item"] for r in records} == {0, 1, 2, 3}
+    assert np.mean([r["recovered"] for r in records]) == curve.recovery_rate.iloc[0]
+    assert np.mean([r["harm"] for r in records]) == curve.harm_rate.iloc[0]
+    assert all(r["prefix"] == prefix for r in records)
 
 
 def test_mc_harm_information_matches_exact():

@@ -281,6 +281,7 @@ rule real_numbers:
         utility=f"results/real/{REAL_MODEL}/utility.csv",
         # Not read: the raw judged samples are committed beside the numbers they produced.
         raw=f"results/real/{REAL_MODEL}/raw/base_samples.csv.gz",
+        raw_attacks=f"results/real/{REAL_MODEL}/raw/prefill_continuations.csv.gz",
     output:
         "results/real/numbers.json",
     log:
@@ -421,6 +422,50 @@ rule real_recovery_profiles:
         "../../envs/harmhorizon.yaml"
     script:
         "../scripts/concat_csv.py"
+
+
+rule real_attack_samples:
+    """One run's prefill-attack continuations with their judge labels, drawn again exactly as rule evaluate drew
+    them (same seed and batches) and checked against that run's prefill.csv."""
+    input:
+        unpack(real_run_inputs),
+        prefill="results/real/{model}/runs/{method}/seed{seed}/prefill.csv",
+    output:
+        "work/real/{model}/attacks/{method}_seed{seed}.csv",
+    log:
+        "logs/real/{model}/attack_samples/{method}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/real_attack_samples_{model}_{method}_seed{seed}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
+        runtime=REAL["resources"]["runtime_eval"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=ENV_SETTINGS["real"],
+    script:
+        "../scripts/real_attack_samples.py"
+
+
+rule real_raw_attacks:
+    """Every run's prefill-attack continuations with their judge labels, committed (gzip CSV) so that a reviewer
+    can re-judge the attacks with another judge without sampling again."""
+    input:
+        lambda wildcards: [
+            f"work/real/{wildcards.model}/attacks/{method}_seed{seed}.csv"
+            for method, seed in planned_runs(REAL, include_base=True)
+        ],
+    output:
+        "results/real/{model}/raw/prefill_continuations.csv.gz",
+    log:
+        "logs/real/{model}/raw_attacks.log",
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/real_raw_attacks.py"
 
 
 rule real_raw_samples:

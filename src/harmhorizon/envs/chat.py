@@ -372,13 +372,18 @@ class ChatEnvironment:
         attacker's (``prefill_source``: the imported model's, before the refusal SFT, as Qi et al. prefill from a
         harmful-response set), else the reference's own."""
         settings = self.evaluation["prefill"]
-        held_out = self.harmful_eval_rows(settings["n_prompts"], max(settings["ks"]), self.prefill_source)
+        held_out = self.prefill_rows()
         if len(held_out) < settings["n_prompts"]:
             logging.getLogger(__name__).warning("prefill attack: %d of the %d prompts asked for (real.evaluation."
                                                 "prefill.n_prompts) have a harmful response of %d tokens",
                                                 len(held_out), settings["n_prompts"], max(settings["ks"]))
         return {k: [(list(row.prompt_ids), list(row.response_ids[:k])) for row in held_out.itertuples()]
                 for k in sorted(settings["ks"])}
+
+    def prefill_rows(self) -> pd.DataFrame:
+        """The attacker's responses that `prefill_sets` cuts, one row per prompt, in the sets' order."""
+        settings = self.evaluation["prefill"]
+        return self.harmful_eval_rows(settings["n_prompts"], max(settings["ks"]), self.prefill_source)
 
     def prefill_budget(self, prefix) -> int:
         return self.evaluation["prefill"]["continuation_tokens"]

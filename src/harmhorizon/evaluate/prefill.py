@@ -14,13 +14,15 @@ import pandas as pd
 
 
 def prefill_attack(env, model, prefix_sets: dict, n_samples: int = 1, seed: int = 0,
-                   batch_size: int | None = None) -> pd.DataFrame:
+                   batch_size: int | None = None, records: list | None = None) -> pd.DataFrame:
     """Rows k, prefilled, recovery_rate, harm_rate, n; a depth with no prefix has n = 0 and NaN rates.
 
     ``prefilled`` is the number of response tokens the attack writes at depth k (the longest prefix of
     the depth): the response position it reaches, which "past the horizon" compares with t_ε.
 
-    Depth k (the i-th in increasing order) is sampled with seed + 7919 i.
+    Depth k (the i-th in increasing order) is sampled with seed + 7919 i. With a list ``records``, every
+    sample is appended to it as a dict: k, item (the prefix's index in its set), sample, prefix and
+    continuation (token ids), harm and recovered (its labels).
     """
     rows = []
     for offset, k in enumerate(sorted(prefix_sets)):
@@ -38,6 +40,11 @@ def prefill_attack(env, model, prefix_sets: dict, n_samples: int = 1, seed: int 
             harm = np.asarray(env.attack_label(prompts, [list(pairs[i // n_samples][1]) for i in range(len(new))], new), dtype=float)
         else:
             harm = np.asarray(env.label(prompts, responses)["harm"], dtype=float)
-        rows.append({"k": k, "prefilled": max(len(r) for _, r in pairs), "recovery_rate": float(np.mean(env.recovers(new))), "harm_rate": float(harm.mean()),
+        recovered = np.asarray(env.recovers(new), dtype=bool)
+        rows.append({"k": k, "prefilled": max(len(r) for _, r in pairs), "recovery_rate": float(np.mean(recovered)), "harm_rate": float(harm.mean()),
                      "n": len(responses)})
+        if records is not None:
+            records += [{"k": k, "item": i // n_samples, "sample": i % n_samples, "prefix": list(pairs[i // n_samples][1]),
+                         "continuation": list(new[i]), "harm": float(harm[i]), "recovered": bool(recovered[i])}
+                        for i in range(len(new))]
     return pd.DataFrame(rows)
