@@ -54,6 +54,16 @@ def test_every_stage_writes_its_contract(session):
     assert reference["train_steps"] == real["reference"]["hp"]["max_steps"]
     raw = pd.read_csv(out / "raw/base_samples.csv.gz")
     assert {"request", "response", "label", "harm"} <= set(raw.columns) and len(raw) > 0
+    utility = pd.read_csv(out / "utility.csv")
+    assert list(utility.columns) == ["method", "seed", "item", "n_tokens", "nll", "nll_reference"]
+    assert set(utility.method) == set(real["methods"]) and (utility.nll > 0).all()
+    assert utility.item.nunique() == real["evaluation"]["utility"]["n_items"]
+    # The committed attacks are the draws behind prefill.csv (rule real_attack_samples fails otherwise).
+    attacks = pd.read_csv(out / "raw/prefill_continuations.csv.gz", keep_default_na=False)
+    assert {"method", "seed", "k", "prompt_id", "request", "prefill", "continuation", "harm", "recovered"} <= set(attacks.columns)
+    rates = attacks.groupby(["method", "seed", "k"]).harm.mean().rename("drawn").reset_index()
+    merged = rates.merge(prefill, on=["method", "seed", "k"])
+    assert len(merged) == len(prefill[prefill.n > 0]) and (merged.drawn - merged.harm_rate).abs().max() < 1e-12
 
 
 def test_every_run_trains_its_configured_steps(session):
