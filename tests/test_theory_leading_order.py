@@ -130,3 +130,26 @@ def test_the_ledger_rows_follow_the_registered_rules():
     assert judged[judged.result.isin(["Thm 19", "Cor 15", "Lemma 28"])].holds.astype(bool).all()
     strict = pd.DataFrame(leading_order_rows(profile, prop29, -1.0, -1.0))
     assert not strict[strict.holds.notna()].holds.astype(bool).any()
+
+
+def test_shared_parameter_gradient_terms_sum_to_the_autograd_gradient_and_meet_thm_13():
+    """Thm 8 for a log-linear policy with shared W: Σ_t G_t = ∇_W E[Harm]; Lemma 12 and Thm 13's bounds hold."""
+    from harmhorizon.theory.leading_order import covariance_with_score, shared_gradient_terms
+    from harmhorizon.theory.prefix_tree import harm_martingale, log_reach
+    from harmhorizon.theory.shared import standard_objective
+
+    phi = feature_levels(SHARP, "count")
+    W = torch.tensor(np.random.default_rng(4).normal(0, 1.5, size=(phi[1].shape[1], len(FREE))), dtype=torch.float64,
+                     requires_grad=True)
+    comply, rows = _policy(SHARP, phi, W, torch.tensor(0.0, dtype=torch.float64))
+    (standard_objective(SHARP, 1.0, comply, rows) - standard_objective(SHARP, 0.0, comply, rows)).backward()
+    probs = [None] + [r.detach().numpy() for r in rows[1:]]
+    H, Q = harm_martingale(SHARP, probs)
+    reach = log_reach(SHARP, float(comply), probs)
+    G = sum(np.einsum("n,ni,na->ia", np.exp(reach[s]), phi[s], covariance_with_score(probs[s], Q[s]))
+            for s in range(1, SHARP.T))
+    np.testing.assert_allclose(G, W.grad.numpy(), atol=1e-14)
+    terms = shared_gradient_terms(SHARP, float(comply), probs, phi)
+    assert (terms["grad_sq"] <= terms["bound_lemma12"] + 1e-15).all()
+    assert (terms["bound_lemma12"] <= terms["bound_thm13"] + 1e-15).all()
+    assert (terms["lemma12_excess"] <= 1e-15).all() and terms["grad_sq"][2:SHARP.K + 1].max() > 0

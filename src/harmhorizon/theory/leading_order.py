@@ -104,6 +104,31 @@ def prop29_errors(tree: PrefixTree, p_comply: float, probs: list, lam: float, mu
     return errors
 
 
+def shared_gradient_terms(tree: PrefixTree, p_comply: float, probs: list, features: list) -> dict:
+    """Thm 8's position-t terms for a log-linear policy whose parameters W are shared across positions (the score
+    of W[:, a] is φ(y)(1[b = a] − π_a), a free), with Lemma 12's and Thm 13's bounds, t = 2..T (the first token has
+    a parameter of its own; indices 0, 1 are 0): ``grad_sq`` ‖G_t‖² = ‖Σ_y P(y) φ(y) ⊗ C_t(y)‖², ``bound_lemma12``
+    E[Var(h_t|y<t) tr F_t] (eq. 33), ``bound_thm13`` F̄ I_t (eq. 34), and ``lemma12_excess`` the largest
+    ‖φ(y) ⊗ C_t(y)‖² − Var(h_t|y) tr F_t(y) over the level's prefixes (Lemma 12 says ≤ 0)."""
+    from .prefix_tree import harm_information
+
+    H, Q = harm_martingale(tree, probs)
+    reach = log_reach(tree, p_comply, probs)
+    info = harm_information(tree, p_comply, probs)
+    T = tree.T
+    out = {k: np.zeros(T + 1) for k in ("grad_sq", "bound_lemma12", "bound_thm13", "lemma12_excess")}
+    for s in range(1, T):
+        pi, p, phi = probs[s], np.exp(reach[s]), features[s]
+        C = covariance_with_score(pi, Q[s])
+        variance = (pi * (Q[s] - H[s][:, None]) ** 2).sum(axis=1)
+        trace = (pi[:, FREE] * (1 - pi[:, FREE])).sum(axis=1) * (phi**2).sum(axis=1)
+        out["grad_sq"][s + 1] = float((np.einsum("n,ni,na->ia", p, phi, C) ** 2).sum())
+        out["bound_lemma12"][s + 1] = float((p * variance * trace).sum())
+        out["bound_thm13"][s + 1] = float(trace[p > 0].max()) * info[s + 1]
+        out["lemma12_excess"][s + 1] = float(((phi**2).sum(axis=1) * (C**2).sum(axis=1) - variance * trace).max())
+    return out
+
+
 def recovery_gradient_terms(tree: PrefixTree, probs: list, features: list | None = None) -> dict:
     """Def 18 and Lemma 28 per position t = 2..T (indices 0, 1 are 0): ``recovery_grad_sq`` ‖G̃_t‖²,
     ``recovery_information`` J_t, ``bound_eq61`` E_Q[tr F_t]·J_t, ``bound_uniform`` F̄·J_t with F̄ the largest
@@ -198,4 +223,35 @@ def recovery_gradient_table(automaton, settings: dict, seed: int) -> "pd.DataFra
                 rows.append({"environment": environment, "policy": policy, "parameters": "tabular" if phi is None else "shared",
                              "t": t, **{k: v[t] for k, v in terms.items()},
                              "tightness": terms["recovery_grad_sq"][t] / bound if bound > 1e-20 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def shared_gradient_table(automaton, settings: dict, seed: int) -> "pd.DataFrame":
+    """`shared_gradient_terms` per position for the base (W = 0) and ``n_random_policies`` random log-linear policies
+    of every feature set of ``settings["shared"]["policies"]``, both environments: rows of gradient_bound.csv."""
+    import pandas as pd
+
+    from .deep import ENVIRONMENTS, environment_tree
+    from .prefix_tree import harm_information
+    from .shared import feature_levels, random_log_linear_policy
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for environment in ENVIRONMENTS:
+        tree = environment_tree(automaton, environment, settings["T"], settings["K"])
+        for name in settings["shared"]["policies"]:
+            base_comply, base_probs = base_tree_policy(tree)
+            policies = [(f"{name}:base", base_comply, base_probs, feature_levels(tree, name))]
+            for i in range(settings["n_random_policies"]):
+                policies.append((f"{name}:random{i}", *random_log_linear_policy(tree, name, rng)))
+            for policy, p_comply, probs, phi in policies:
+                terms = shared_gradient_terms(tree, p_comply, probs, phi)
+                info = harm_information(tree, p_comply, probs)
+                for t in range(2, tree.T + 1):
+                    bound = terms["bound_lemma12"][t]
+                    rows.append({"policy": policy, "environment": environment, "t": t, "grad_sq": terms["grad_sq"][t],
+                                 "bound_lemma12": bound, "bound_thm13": terms["bound_thm13"][t],
+                                 "tightness": terms["grad_sq"][t] / bound if bound > 1e-20 else np.nan,
+                                 "harm_information": info[t], "parameters": "shared",
+                                 "lemma12_excess": terms["lemma12_excess"][t]})
     return pd.DataFrame(rows)

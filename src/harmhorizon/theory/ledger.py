@@ -326,6 +326,22 @@ def lemma28_rows(recovery: pd.DataFrame, tol: float) -> list[dict]:
     return rows
 
 
+def shared_gradient_rows(bounds: pd.DataFrame, tol: float) -> list[dict]:
+    """Lemma 12 and Thm 13 (eq. 33, 34) for log-linear policies with parameters shared across positions, per
+    (environment, policy), from `leading_order.shared_gradient_table`."""
+    rows = []
+    for (environment, policy), part in bounds.groupby(["environment", "policy"], sort=False):
+        setting = f"{policy} (shared parameters)"
+        lemma = float(part.lemma12_excess.max())
+        rows.append(row("Lemma 12", environment, setting, "max_y ‖C_t(y)‖² − Var(h_t|y) tr F_t(y)", 0.0, max(lemma, 0.0),
+                        lemma <= tol))
+        for quantity, bound in (("max_t ‖G_t‖² − E[Var(h_t|y<t) tr F_t] (eq. 33)", "bound_lemma12"),
+                                ("max_t ‖G_t‖² − F̄ I_t (eq. 34)", "bound_thm13")):
+            excess = float((part.grad_sq - part[bound]).max())
+            rows.append(row("Thm 13", environment, setting, quantity, 0.0, max(excess, 0.0), excess <= tol))
+    return rows
+
+
 def cliff_edge_rows(positions: pd.DataFrame, tolerance_positions: int) -> list[dict]:
     """§10.2 per (β, ε): the shortest effective prefill against the cliff edge t_ε (theory/cliff_edge.py)."""
     return [row("§10.2", "default", f"λ={1 / r['beta']:g}, ε={r['epsilon']:g}",
