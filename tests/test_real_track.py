@@ -182,3 +182,15 @@ def test_appendix_a_on_a_chat_model_reads_the_ratio_of_late_to_early_shifts():
     without = chat_verdicts(prefill, pd.DataFrame(columns=["method", "metric"]), methods, 4.0, [0, 10], 0.25, 0.05, 64,
                             profile(0.01), runs, {"logodds_margin": 1.0})
     assert "appendix_a_ratio" not in set(without.metric)
+
+
+def test_the_chat_shared_parameter_pair_reads_the_kl_after_the_same_prefix():
+    from harmhorizon.evaluate.shared_parameters import chat_shared_parameter_table
+
+    methods = {"dpo": {"objective": "dpo", "hp": {"beta": 0.1}}, "recovery": {"objective": "recovery"}}
+    kl = pd.DataFrame([{"method": m, "seed": 0, "t": t, "kl": 0.01 * t} for m in methods for t in range(1, 10)])
+    profile = pd.DataFrame([{"method": m, "seed": 0, "t": t, "delta_logodds": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+                            for m in methods for t in (0, 4, 8)])
+    table = chat_shared_parameter_table(kl, profile, methods, 4.0)
+    assert set(table.policy) == {"dpo"} and table["lambda"].iloc[0] == pytest.approx(10)
+    assert table.kl_t.tolist() == pytest.approx([0.01, 0.05, 0.09]) and table.past_horizon.tolist() == [False, False, True]

@@ -54,6 +54,8 @@ def test_every_stage_writes_its_contract(session):
     assert reference["train_steps"] == real["reference"]["hp"]["max_steps"]
     raw = pd.read_csv(out / "raw/base_samples.csv.gz")
     assert {"request", "response", "label", "harm"} <= set(raw.columns) and len(raw) > 0
+    pair = pd.read_csv(out / "shared_parameters.csv")
+    assert list(pair.columns) == ["policy", "lambda", "seed", "t", "past_horizon", "kl_t", "delta_logodds", "ci_low", "ci_high"]
     utility = pd.read_csv(out / "utility.csv")
     assert list(utility.columns) == ["method", "seed", "item", "n_tokens", "nll", "nll_reference"]
     assert set(utility.method) == set(real["methods"]) and (utility.nll > 0).all()

@@ -263,6 +263,25 @@ rule table_real_verdicts:
         "../scripts/table_real_verdicts.py"
 
 
+rule real_shared_parameters:
+    """Appendix A's pair on the chat model: per standard method and seed, KL_t and Δℓ_t along held-out harmful
+    reference responses, with t_ε (evaluate/shared_parameters.py)."""
+    input:
+        kl="results/real/{model}/kl_profile.csv",
+        profile="results/real/{model}/recovery_profile.csv",
+        runs="results/real/{model}/runs.csv",
+    output:
+        "results/real/{model}/shared_parameters.csv",
+    log:
+        "logs/real/{model}/shared_parameters.log",
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        methods=REAL["methods"],
+    script:
+        "../scripts/real_shared_parameters.py"
+
+
 rule real_numbers:
     """Every real-track number the paper cites, as LaTeX macro text."""
     input:
@@ -282,6 +301,7 @@ rule real_numbers:
         # Not read: the raw judged samples are committed beside the numbers they produced.
         raw=f"results/real/{REAL_MODEL}/raw/base_samples.csv.gz",
         raw_attacks=f"results/real/{REAL_MODEL}/raw/prefill_continuations.csv.gz",
+        shared_parameters=f"results/real/{REAL_MODEL}/shared_parameters.csv",
     output:
         "results/real/numbers.json",
     log:

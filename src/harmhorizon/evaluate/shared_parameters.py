@@ -88,3 +88,27 @@ def appendix_a_verdicts(ratios: pd.DataFrame, margin: float, method: str) -> pd.
                      "mean": mean, "ci_low": low, "ci_high": high, "n": len(values), "threshold": margin,
                      "verdict": verdict})
     return pd.DataFrame(rows)
+
+
+def chat_shared_parameter_table(kl_profile: pd.DataFrame, profile: pd.DataFrame, methods: dict,
+                                horizon: float) -> pd.DataFrame:
+    """E5b's pair on a chat model, per standard method and seed, at every prefix length t of the recovery profile:
+    ``kl_t``, the KL of the next-token distribution after t tokens of a held-out harmful reference response
+    (kl_profile.csv's position t + 1), and ``delta_logodds`` with its interval over responses (recovery_profile.csv);
+    ``lambda`` is 1/β of the method's trl config (NaN without one), ``past_horizon`` is t > t_ε (as E6 reads it)."""
+    from ..methods.families import family_of
+
+    rows = []
+    for name, spec in methods.items():
+        if family_of(spec) != "standard":
+            continue
+        beta = spec.get("hp", {}).get("beta")
+        shifts = profile[profile.method == name]
+        kl = kl_profile[kl_profile.method == name].set_index(["seed", "t"]).kl
+        for r in shifts.itertuples():
+            rows.append({"policy": name, "lambda": 1 / beta if beta else np.nan, "seed": r.seed, "t": r.t,
+                         "past_horizon": bool(np.isfinite(horizon) and r.t > horizon),
+                         "kl_t": float(kl.get((r.seed, r.t + 1), np.nan)), "delta_logodds": r.delta_logodds,
+                         "ci_low": r.ci_low, "ci_high": r.ci_high})
+    return pd.DataFrame(rows, columns=["policy", "lambda", "seed", "t", "past_horizon", "kl_t", "delta_logodds",
+                                       "ci_low", "ci_high"])
