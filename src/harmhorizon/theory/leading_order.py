@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, logsumexp
 
-from .automaton import FILLER, RECOVER
+from .automaton import FILLER, RECOVER, bernoulli_kl
 from .prefix_tree import PrefixTree, base_row, base_tree_policy, harm_martingale, log_reach, position_kl
 
 FREE = [a for a in range(4) if a != FILLER]
@@ -71,8 +71,6 @@ def eq45_profile(tree: PrefixTree, lam: float, mu: float, gamma: float) -> np.nd
 
 def aligned_and_base_kl(tree: PrefixTree, p_comply: float, probs: list) -> tuple[np.ndarray, np.ndarray]:
     """D_t with prefixes from the aligned policy (the paper's) and from the base, t = 1..T."""
-    from .automaton import bernoulli_kl
-
     c = tree.automaton.c
     base_comply, base_probs = base_tree_policy(tree)
     aligned = position_kl(tree, log_reach(tree, p_comply, probs), probs)

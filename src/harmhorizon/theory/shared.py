@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .automaton import FILLER, RECOVER, bernoulli_kl
+from .leading_order import covariance_with_score, free_fisher
 from .prefix_tree import PrefixTree, base_row, base_tree_policy, harm_martingale, log_reach, position_kl
 
 FREE_ACTIONS = [a for a in range(4) if a != FILLER]
@@ -126,10 +127,9 @@ def first_order_kl(tree: PrefixTree, name: str, lam: float) -> dict:
     G, F = np.zeros((tree.T + 1, d)), np.zeros((tree.T + 1, d, d))
     for s in range(1, tree.T):
         pi = probs[s]
-        c = (pi * (Q[s] - H[s][:, None]))[:, FREE_ACTIONS]           # Cov(h_t, e_a − π), free actions
+        c = covariance_with_score(pi, Q[s])                           # Cov(h_t, e_a − π), free actions
         G[s + 1] = np.einsum("n,ni,na->ia", reach[s], phi[s], c).ravel()
-        free = pi[:, FREE_ACTIONS]
-        block = np.einsum("na,ab->nab", free, np.eye(len(FREE_ACTIONS))) - np.einsum("na,nb->nab", free, free)
+        block = free_fisher(pi)
         F[s + 1] = np.einsum("n,ni,nj,nab->iajb", reach[s], phi[s], phi[s], block).reshape(d, d)
     total = np.linalg.inv(F.sum(axis=0))
     step = -lam * total @ G.sum(axis=0)                                  # Prop 25, eq. 57
