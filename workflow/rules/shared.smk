@@ -34,13 +34,16 @@ rule shared_parameters_run:
 
 
 rule shared_parameters:
-    """Every profile in one table with its interval over seeds, and the Appendix A verdicts."""
+    """Every profile in one table with its interval over seeds, and the Appendix A verdicts (the automaton
+    environment; a chat model's pair comes from rule real_shared_parameters)."""
     input:
         runs=shared_runs,
         predictions=str(REPO / "config/predictions.yaml"),
     output:
         table="results/{env}/{model}/shared_parameters.csv",
         verdicts="results/{env}/{model}/appendix_a_verdicts.csv",
+    wildcard_constraints:
+        env="synthetic",
     log:
         "logs/{env}/{model}/shared_parameters.log",
     benchmark:

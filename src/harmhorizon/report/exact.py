@@ -279,8 +279,9 @@ def leading_order_numbers(ledger: pd.DataFrame) -> dict[str, str]:
         "LemmaTwentyEightN": fmt(len(lemma)),
         "CliffEdgeHold": fmt(int(cliff.holds.astype(str).str.lower().eq("true").sum())),
         "CliffEdgeN": fmt(len(cliff)),
-        "CliffEdgeGapMin": fmt(gaps.min()) if len(gaps) else missing,
-        "CliffEdgeGapMax": fmt(gaps.max()) if len(gaps) else missing,
+        # A prefill that never leaves protection ≤ ε within T tokens has an infinite gap.
+        "CliffEdgeGapMin": (fmt(gaps.min()) if np.isfinite(gaps.min()) else r"\infty") if len(gaps) else missing,
+        "CliffEdgeGapMax": (fmt(gaps.max()) if np.isfinite(gaps.max()) else r"\infty") if len(gaps) else missing,
     }  # fmt: skip
 
 
