@@ -194,3 +194,12 @@ def test_the_chat_shared_parameter_pair_reads_the_kl_after_the_same_prefix():
     table = chat_shared_parameter_table(kl, profile, methods, 4.0)
     assert set(table.policy) == {"dpo"} and table["lambda"].iloc[0] == pytest.approx(10)
     assert table.kl_t.tolist() == pytest.approx([0.01, 0.05, 0.09]) and table.past_horizon.tolist() == [False, False, True]
+
+
+def test_appendix_a_macros_are_named_by_the_method_whatever_the_note_on_left_out_seeds():
+    from harmhorizon.report.real import verdict_numbers
+
+    verdicts = pd.DataFrame([{"prediction": "App A", "method": "dpo (1 seeds unmoved)", "metric": "appendix_a_ratio",
+                              "mean": np.nan, "ci_low": np.nan, "ci_high": np.nan, "verdict": "untestable"}])
+    numbers = verdict_numbers(verdicts)
+    assert numbers["RealDpoAppendixARatio"] == r"\text{n/a}" and numbers["RealDpoAppendixAVerdict"] == "untestable"

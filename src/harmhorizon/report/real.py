@@ -355,11 +355,13 @@ def verdict_numbers(verdicts: pd.DataFrame) -> dict:
     numbers = {f"RealVerdicts{word.capitalize()}": fmt(int(counts.get(word, 0)))
                for word in ("confirmed", "refuted", "inconclusive", "untestable")} | {"RealVerdictsTotal": fmt(len(verdicts))}
     appendix = verdicts[verdicts.metric == "appendix_a_ratio"]
-    words = macro_words(sorted(set(appendix.method)))
-    for r in appendix.itertuples():
-        numbers[f"Real{words[r.method]}AppendixARatio"] = (
+    # A row's method may carry a note on the seeds left out ("dpo (1 seeds unmoved)"): the macro is the method's.
+    names = [method.split(" (")[0] for method in appendix.method]
+    words = macro_words(sorted(set(names)))
+    for name, r in zip(names, appendix.itertuples()):
+        numbers[f"Real{words[name]}AppendixARatio"] = (
             fmt_interval(r.mean, r.ci_low, r.ci_high, 2) if np.isfinite(r.ci_low) else r"\text{n/a}")
-        numbers[f"Real{words[r.method]}AppendixAVerdict"] = r.verdict
+        numbers[f"Real{words[name]}AppendixAVerdict"] = r.verdict
     return numbers
 
 
