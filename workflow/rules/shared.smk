@@ -42,12 +42,12 @@ rule shared_parameters:
     output:
         table="results/{env}/{model}/shared_parameters.csv",
         verdicts="results/{env}/{model}/appendix_a_verdicts.csv",
-    wildcard_constraints:
-        env="synthetic",
     log:
         "logs/{env}/{model}/shared_parameters.log",
     benchmark:
         "results/benchmarks/shared_parameters_{env}_{model}.tsv"
+    wildcard_constraints:
+        env="synthetic",
     conda:
         "../../envs/harmhorizon.yaml"
     params:
