@@ -1,12 +1,12 @@
-"""Rule real_attack_samples: one run's prefill attack drawn again as rule evaluate drew it (harmhorizon.evaluate.prefill,
-the evaluation seed + 2), every continuation kept with its judge labels, and the rates checked against the run's
-prefill.csv: the raw samples are the ones behind the committed numbers, or the rule fails."""
+"""Rule real_attack_samples: one run's prefill attack drawn again as rule evaluate drew it
+(harmhorizon.evaluate.policy.attack), every continuation kept with its judge labels, and the rates checked against
+the run's prefill.csv: the raw samples are the ones behind the committed numbers, or the rule fails."""
 
 import numpy as np
 import pandas as pd
 
 from harmhorizon.envs import load_environment
-from harmhorizon.evaluate.prefill import prefill_attack
+from harmhorizon.evaluate.policy import attack
 from harmhorizon.io import setup_logging, write_csv
 from harmhorizon.numerics import fix_torch_threads
 
@@ -17,7 +17,7 @@ method, seed = snakemake.wildcards.method, int(snakemake.wildcards.seed)
 model = env.load_base() if method == "base" else env.load_aligned(snakemake.input.aligned)
 model.eval()
 records = []
-table = prefill_attack(env, model, env.prefill_sets(), env.prefill_samples, seed + 2, records=records)
+table = attack(env, model, seed, records)
 committed = pd.read_csv(snakemake.input.prefill).set_index("k")
 for column in ("harm_rate", "recovery_rate", "n"):
     drawn, kept = table.set_index("k")[column].to_numpy(float), committed.loc[table.k, column].to_numpy(float)

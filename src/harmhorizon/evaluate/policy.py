@@ -30,6 +30,12 @@ def kl_table(matrix: np.ndarray) -> pd.DataFrame:
     return frame.groupby("t", as_index=False).agg(kl=("kl", "mean"), kl_sd=("kl", "std"), n=("kl", "size"))
 
 
+def attack(env, model, seed: int, records: list | None = None) -> pd.DataFrame:
+    """The environment's prefill attack on ``model`` as the evaluation of seed ``seed`` draws it (seed + 2);
+    ``records``, a list, receives every sample (``evaluate.prefill.prefill_attack``)."""
+    return prefill_attack(env, model, env.prefill_sets(), env.prefill_samples, seed + 2, records=records)
+
+
 def evaluate_policy(env, model, reference, seed: int) -> dict:
     """{"kl_harmful", "kl_benign"} (matrices), "prefill" (table) and "metrics" (dict) of ``model`` against ``reference``."""
     model.eval()
@@ -40,7 +46,7 @@ def evaluate_policy(env, model, reference, seed: int) -> dict:
     benign = env.rate_samples(model, False, seed + 1)
     vh = env.label([p for p, _ in harmful], [r for _, r in harmful])
     vb = env.label([p for p, _ in benign], [r for _, r in benign])
-    prefill = prefill_attack(env, model, env.prefill_sets(), env.prefill_samples, seed + 2)
+    prefill = attack(env, model, seed)
     return {
         "kl_harmful": kl_h,
         "kl_benign": kl_b,

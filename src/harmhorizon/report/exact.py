@@ -171,6 +171,11 @@ STATEMENTS = {
 }
 
 
+def holding(ledger: pd.DataFrame) -> pd.Series:
+    """Whether each ledger row holds (the column reads back from CSV as bools or as their text)."""
+    return ledger.holds.astype(str).str.lower().eq("true")
+
+
 def paper_results_summary(ledger: pd.DataFrame) -> pd.DataFrame:
     """Per (result, quantity), in the paper's order: environments, instances judged, instances that hold, and the
     largest |measured − predicted| among them."""
@@ -178,7 +183,7 @@ def paper_results_summary(ledger: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (result, quantity), part in ledger.groupby(["result", "quantity"], sort=False):
         judged = part[part.holds.notna()]
-        holds = judged.holds.astype(str).str.lower().eq("true")
+        holds = holding(judged)
         rows.append({"result": result, "quantity": quantity, "order": order.get(result, len(order)),
                      "environments": ", ".join(sorted(set(part.environment))), "instances": len(judged),
                      "hold": int(holds.sum()), "worst": judged.abs_err.max() if len(judged) else np.nan})
@@ -229,7 +234,7 @@ def ledger_numbers(ledger: pd.DataFrame, deep: dict) -> dict[str, str]:
     """The macros of the paper's subsection on Young's results (its counts, and the worst cases of Thm 20,
     Remark 9 and Cor 23), from the ledger and the config's ``exact.deep``."""
     judged = ledger[ledger.holds.notna()]
-    holds = judged.holds.astype(str).str.lower().eq("true")
+    holds = holding(judged)
     shift = "recovery log-odds shift past k (worst Q-prefix)"
     thm20 = ledger[(ledger.result == "Thm 20") & (ledger.quantity == shift)]
     worst = thm20.loc[thm20.abs_err.idxmax()] if len(thm20) else None
@@ -246,7 +251,7 @@ def ledger_numbers(ledger: pd.DataFrame, deep: dict) -> dict[str, str]:
         "SaturatedShareMax": fmt(100 * saturation.measured.max(), 3) + r"\%" if len(saturation) else missing,
         "RemarkNineLastErr": fmt_sci(last.abs_err.max()) if len(last) else missing,
         "RemarkNineCoupling": fmt(remark9[remark9.quantity == shift].abs_err.max(), 2) if len(remark9) else missing,
-        "CorTwentyThreeHold": fmt(int(cor23.holds.astype(str).str.lower().eq("true").sum())),
+        "CorTwentyThreeHold": fmt(int(holding(cor23).sum())),
         "CorTwentyThreeN": fmt(len(cor23)),
         **leading_order_numbers(ledger),
     }  # fmt: skip
@@ -275,9 +280,9 @@ def leading_order_numbers(ledger: pd.DataFrame) -> dict[str, str]:
         "PropTwentyNineSmall": fmt(by_scale.iloc[0], 3) if len(by_scale) else missing,
         "PropTwentyNineMid": fmt(by_scale.iloc[len(by_scale) // 2], 3) if len(by_scale) else missing,
         "PropTwentyNineWeighted": fmt(weighted.measured.max(), 3) if len(weighted) else missing,
-        "LemmaTwentyEightHold": fmt(int(lemma.holds.astype(str).str.lower().eq("true").sum())),
+        "LemmaTwentyEightHold": fmt(int(holding(lemma).sum())),
         "LemmaTwentyEightN": fmt(len(lemma)),
-        "CliffEdgeHold": fmt(int(cliff.holds.astype(str).str.lower().eq("true").sum())),
+        "CliffEdgeHold": fmt(int(holding(cliff).sum())),
         "CliffEdgeN": fmt(len(cliff)),
         # A prefill that never leaves protection ≤ ε within T tokens has an infinite gap.
         "CliffEdgeGapMin": (fmt(gaps.min()) if np.isfinite(gaps.min()) else r"\infty") if len(gaps) else missing,

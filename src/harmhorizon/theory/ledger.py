@@ -88,6 +88,12 @@ def row(result, environment, setting, quantity, predicted, measured, holds) -> d
             "predicted": predicted, "measured": measured, "abs_err": error, "holds": holds}
 
 
+def inequality_row(result, environment, setting, quantity, excess, tol) -> dict:
+    """An inequality the paper states (left ≤ right), judged by its largest excess left − right: the row reports
+    max(excess, 0) against 0 and holds when the excess is at most ``tol``."""
+    return row(result, environment, setting, quantity, 0.0, max(excess, 0.0), excess <= tol)
+
+
 def lemma12_violation(tree, p_comply: float, probs: list) -> float:
     """max over prefixes of ‖C_t(y)‖² − Var(h_t|y) tr F_t(y) (Lemma 12 says ≤ 0), tabular logits."""
     H, Q = harm_martingale(tree, probs)
@@ -124,15 +130,12 @@ def tree_identity_rows(automaton: Automaton, settings: dict, tol: float, n_rando
             if tree.K is not None:
                 late = terms["grad_sq"][tree.K + 1:].max()
                 rows.append(row("Thm 10", environment, name, "max_{t>k} ‖G_t‖² (tabular logits)", 0.0, late, late <= tol))
-            violation = lemma12_violation(tree, p_comply, probs)
-            rows.append(row("Lemma 12", environment, name, "max_y ‖C_t(y)‖² − Var(h_t|y) tr F_t(y)", 0.0, max(violation, 0.0),
-                            violation <= tol))
-            excess = (terms["grad_sq"] - terms["bound_lemma12"])[1:].max()
-            rows.append(row("Thm 13", environment, name, "max_t ‖G_t‖² − E[Var(h_t|y<t) tr F_t] (eq. 33)", 0.0, max(excess, 0.0),
-                            excess <= tol))
-            excess34 = (terms["grad_sq"] - terms["bound_thm13"])[1:].max()
-            rows.append(row("Thm 13", environment, name, "max_t ‖G_t‖² − F̄ I_t (eq. 34)", 0.0, max(excess34, 0.0),
-                            excess34 <= tol))
+            rows.append(inequality_row("Lemma 12", environment, name, "max_y ‖C_t(y)‖² − Var(h_t|y) tr F_t(y)",
+                                       lemma12_violation(tree, p_comply, probs), tol))
+            for quantity, bound in (("max_t ‖G_t‖² − E[Var(h_t|y<t) tr F_t] (eq. 33)", "bound_lemma12"),
+                                    ("max_t ‖G_t‖² − F̄ I_t (eq. 34)", "bound_thm13")):
+                rows.append(inequality_row("Thm 13", environment, name, quantity,
+                                           (terms["grad_sq"] - terms[bound])[1:].max(), tol))
             for t in range(1, tree.T + 1):
                 bound = terms["bound_lemma12"][t]
                 bounds.append({"policy": name, "environment": environment, "t": t, "grad_sq": terms["grad_sq"][t],
@@ -321,8 +324,8 @@ def lemma28_rows(recovery: pd.DataFrame, tol: float) -> list[dict]:
         setting = f"{policy} ({part.parameters.iloc[0]} parameters)"
         for quantity, bound in (("max_t ‖G̃_t‖² − E_Q[tr F_t] J_t (eq. 61)", "bound_eq61"),
                                 ("max_t ‖G̃_t‖² − F̄ J_t (uniform bound)", "bound_uniform")):
-            excess = float((part.recovery_grad_sq - part[bound]).max())
-            rows.append(row("Lemma 28", environment, setting, quantity, 0.0, max(excess, 0.0), excess <= tol))
+            rows.append(inequality_row("Lemma 28", environment, setting, quantity,
+                                       float((part.recovery_grad_sq - part[bound]).max()), tol))
     return rows
 
 
@@ -332,13 +335,11 @@ def shared_gradient_rows(bounds: pd.DataFrame, tol: float) -> list[dict]:
     rows = []
     for (environment, policy), part in bounds.groupby(["environment", "policy"], sort=False):
         setting = f"{policy} (shared parameters)"
-        lemma = float(part.lemma12_excess.max())
-        rows.append(row("Lemma 12", environment, setting, "max_y ‖C_t(y)‖² − Var(h_t|y) tr F_t(y)", 0.0, max(lemma, 0.0),
-                        lemma <= tol))
+        rows.append(inequality_row("Lemma 12", environment, setting, "max_y ‖C_t(y)‖² − Var(h_t|y) tr F_t(y)",
+                                   float(part.lemma12_excess.max()), tol))
         for quantity, bound in (("max_t ‖G_t‖² − E[Var(h_t|y<t) tr F_t] (eq. 33)", "bound_lemma12"),
                                 ("max_t ‖G_t‖² − F̄ I_t (eq. 34)", "bound_thm13")):
-            excess = float((part.grad_sq - part[bound]).max())
-            rows.append(row("Thm 13", environment, setting, quantity, 0.0, max(excess, 0.0), excess <= tol))
+            rows.append(inequality_row("Thm 13", environment, setting, quantity, float((part.grad_sq - part[bound]).max()), tol))
     return rows
 
 
