@@ -118,6 +118,14 @@ def evaluate_inputs(wildcards):
     return inputs
 
 
+def attack_inputs(wildcards):
+    """`evaluate_inputs` and, on a chat model, the attacker's model that the rank-assisted prefill consults."""
+    inputs = evaluate_inputs(wildcards)
+    if wildcards.env == "real":
+        inputs["attacker"] = f"work/real/models/{wildcards.model}"
+    return inputs
+
+
 def real_run_inputs(wildcards):
     """`evaluate_inputs` of a real-track rule (its paths carry no {env} wildcard)."""
     return evaluate_inputs(

@@ -123,6 +123,45 @@ rule evaluate:
         "../scripts/evaluate.py"
 
 
+rule rank_attack:
+    """The rank-assisted prefill (Vega & Singh 2025) against one model, beside its sampled attack (attack.csv)."""
+    input:
+        unpack(attack_inputs),
+        prefill="results/{env}/{model}/runs/{method}/seed{seed}/prefill.csv",
+    output:
+        "results/{env}/{model}/runs/{method}/seed{seed}/attack.csv",
+    log:
+        "logs/{env}/{model}/rank_attack/{method}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/rank_attack_{env}_{model}_{method}_seed{seed}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=lambda wildcards: env_resources(wildcards.env)["gpu"],
+        mem_mb=lambda wildcards: env_resources(wildcards.env)["mem_mb"],
+        runtime=lambda wildcards: env_resources(wildcards.env)["runtime_eval"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=lambda wildcards: ENV_SETTINGS[wildcards.env],
+    script:
+        "../scripts/rank_attack.py"
+
+
+rule attacks:
+    """Both prefill attacks against every run of the environment's model (results/{env}/{model}/attack.csv)."""
+    input:
+        run_files("attack.csv"),
+    output:
+        "results/{env}/{model}/attack.csv",
+    log:
+        "logs/{env}/{model}/attacks.log",
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/concat_csv.py"
+
+
 rule collect:
     """The environment's tables over methods × seeds: per-run metrics and the summary with 95% intervals."""
     input:

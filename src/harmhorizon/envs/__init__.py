@@ -9,7 +9,7 @@ An environment offers, under the same names:
 - ``sample(model, prefixes, budgets, n_samples, seed)``: the one sampler (``evaluate.sampling``);
 - ``load_policy()``, ``load_reference(policy)``, ``trainer_settings(objective)``, ``gradient_profile(every)``;
 - the data every objective of ``methods.registry`` asks for: ``preference_pairs``, ``rl_prompts``,
-  ``harm_reward``, ``refusal_data``, ``augmentation_data``, ``recovery_data``;
+  ``harm_reward``, ``refusal_data``, ``augmentation_data``, ``recovery_data``, ``circuit_breaker_data``;
 - the evaluation sets: ``kl_sequences()``, ``prompts(harmful, n, seed)``, ``prefill_sets()``,
   ``prefill_budget(prefix)``.
 
@@ -27,8 +27,8 @@ ENVIRONMENTS = ("synthetic", "real")
 
 def load_environment(name: str, settings: dict, inputs: dict):
     """The environment ``name`` of a rule: its settings (``params.environment``) and the reference model and
-    judged base samples among its inputs (``reference``; ``harmful`` and ``benign``, or ``samples`` and
-    ``prefill_source``)."""
+    judged base samples among its inputs (``reference``; ``harmful`` and ``benign``, or ``samples``,
+    ``prefill_source`` and the attacker's model ``attacker``)."""
     if name == "synthetic":
         from .automaton import AutomatonEnvironment
 
@@ -38,5 +38,5 @@ def load_environment(name: str, settings: dict, inputs: dict):
         from .chat import ChatEnvironment
 
         return ChatEnvironment.from_config(inputs["reference"], settings, inputs.get("samples"),
-                                           prefill_source_csv=inputs.get("prefill_source"))
+                                           prefill_source_csv=inputs.get("prefill_source"), attacker_dir=inputs.get("attacker"))
     raise ValueError(f"unknown environment {name!r}; use one of {ENVIRONMENTS}")

@@ -21,6 +21,7 @@ import torch
 
 from ..evaluate.sampling import sample_continuations
 from ..methods.data import augmentation_examples, preference_pairs
+from ..methods.circuit_breaker import RerouteRows
 from ..methods.penalties import TokenRecoveryPenalty
 from ..synthetic.data import AutomatonJudge, ids_to_text
 from ..synthetic.data import sample_responses as sample_automaton
@@ -101,6 +102,12 @@ class AutomatonEnvironment:
     def label(self, prompts, responses, m: int | None = None) -> dict:
         """h, refused, recovered (arrays) of token-id responses; h under payload threshold m (default: the automaton's)."""
         return self.judge(m)(prompts, responses)
+
+    def continuation_harm(self, prompts, continuations) -> np.ndarray:
+        """h of a continuation alone, as a complying response (COMPLY + the continuation): at least m PAYLOAD tokens of
+        the model's own (the prefill's do not count)."""
+        comply = self.vocab.id("COMPLY")
+        return self.label(prompts, [[comply] + list(c) for c in continuations])["harm"]
 
     def recovers(self, continuations) -> np.ndarray:
         """Whether each continuation emits R = {RECOVER}."""
@@ -364,6 +371,12 @@ class AutomatonEnvironment:
         bad = frame_sequences(self.harmful[h > 0], self.vocab)
         return self._shuffled(rows, rng), self._prefix_hook(bad, exponent_offset=0)
 
+    def circuit_breaker_data(self, method: dict, rng, seed: int):
+        """Circuit breakers' retain set (the sft data: the anchor and REFUSE on harmful prompts) and reroute rows: every
+        harmful (h = 1) pool response with its prompt, all response tokens rerouted (``methods.circuit_breaker``)."""
+        bad = frame_sequences(self.harmful[self.harm(method) > 0], self.vocab)
+        return self.refusal_data(method, rng, seed), RerouteRows.from_sequences(bad, self.pad_id)
+
     def adversarial_prefixes(self, method: dict, rng):
         """Young's Q (Def 17) as a token hook with discount exponent t − 1: every prefix y_<t, t = 2..len(y), of
         the harmful pool's responses that begin with COMPLY. These are the base's responses given COMPLY, cut at
@@ -420,6 +433,23 @@ class AutomatonEnvironment:
 
     def prefill_budget(self, prefix) -> int:
         return max(self.T - len(prefix), 0)
+
+    def rank_attack_settings(self) -> dict:
+        return self.evaluation["rank_attack"]
+
+    def rank_attack_prompts(self) -> tuple[list, list]:
+        """(prompts, opening) of the rank-assisted prefill: the sampled attack's prompts at its smallest depth, each
+        opened with COMPLY as the sampled prefixes are (the attack writes the k tokens after it)."""
+        sets = self.prefill_sets()
+        return [list(p) for p, _ in sets[min(sets)]], [self.vocab.id("COMPLY")]
+
+    def rank_attack_scorer(self, prompts):
+        """What carries harm in the automaton: a PAYLOAD token (score 2) over a FILLER token (1); nothing else may
+        be written (-inf: CONTENT, RECOVER, the stops, prompt words)."""
+        scores = torch.full((self.vocab.size,), -torch.inf)
+        scores[torch.as_tensor(self.vocab.ids("PAYLOAD"))] = 2.0
+        scores[torch.as_tensor(self.vocab.ids("FILLER"))] = 1.0
+        return lambda tokens: scores.expand(len(prompts), -1)
 
     def information_plan(self) -> tuple[list, list, int]:
         """(sequences, grid positions, rollouts) of the Monte Carlo I_t of the base: the first ``mc.n_sequences``

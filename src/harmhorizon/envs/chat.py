@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 
 from ..evaluate.sampling import sample_continuations
+from ..methods.circuit_breaker import RerouteRows
 from ..methods.penalties import PhraseRecoveryPenalty
 from ..real.chat import decode, stop_ids
 from ..real.judge import Judge, build_judge
@@ -63,18 +64,21 @@ class ChatEnvironment:
     device: torch.device = field(default_factory=default_device)
     gradient_every: int = 1
     prefill_source: pd.DataFrame | None = None
+    attacker_dir: str | None = None
     name: str = field(default="chat", init=False)
 
     @classmethod
-    def from_config(cls, model_dir, real: dict, samples_csv=None, device=None, prefill_source_csv=None):
+    def from_config(cls, model_dir, real: dict, samples_csv=None, device=None, prefill_source_csv=None, attacker_dir=None):
         """From the ``real`` settings a model run reads (judge, sampling, evaluation, training, phrases);
-        ``prefill_source_csv``: the attacker's harmful responses (rule real_prefill_source), else the reference's."""
+        ``prefill_source_csv``: the attacker's harmful responses (rule real_prefill_source), else the reference's;
+        ``attacker_dir``: the attacker's model (the imported one), which the rank-assisted prefill consults."""
         tokenizer = load_tokenizer(model_dir)
         read = lambda path: parse_ids(pd.read_csv(path, keep_default_na=False)) if path is not None else None  # noqa: E731
         lora = real["training"]["lora"] if real["training"]["finetune"] == "lora" else None
         return cls(str(model_dir), tokenizer, build_judge(real["judge"]), real["sampling"], real["evaluation"],
                    read(samples_csv), {"refusal_text": real["refusal_text"], "recovery_phrase": real["recovery_phrase"]},
-                   lora, device or default_device(), real["training"]["gradient_every"], read(prefill_source_csv))
+                   lora, device or default_device(), real["training"]["gradient_every"], read(prefill_source_csv),
+                   None if attacker_dir is None else str(attacker_dir))
 
     def __post_init__(self):
         self._requests = {}
@@ -273,6 +277,14 @@ class ChatEnvironment:
         """The sft data and the phrase hook: ``n_prefixes`` harmful prefixes (uniform t) followed by R."""
         return self._sft_rows(), self._phrase_hook(method, rng, young=False)
 
+    def circuit_breaker_data(self, method: dict, rng, seed: int):
+        """Circuit breakers' retain set (the sft data: refusals and the benign anchor) and reroute rows: the base's
+        harmful train responses (their first ``max_prefix`` tokens) after their rendered prompts."""
+        sequences = [(self.tokenizer(prompt_text, add_special_tokens=False)["input_ids"],
+                      self._content(response_ids, method["max_prefix"]))
+                     for prompt_text, response_ids in self._harmful_train_sequences()]
+        return self._sft_rows(), RerouteRows.from_sequences(sequences, self.pad_id)
+
     def adversarial_prefixes(self, method: dict, rng):
         """Young's Q (Def 17) as a phrase hook: the base's harmful train responses cut at a uniform length
         (≤ ``max_prefix`` tokens), each row weighted by its number of lengths so that the mean over rows
@@ -387,6 +399,32 @@ class ChatEnvironment:
 
     def prefill_budget(self, prefix) -> int:
         return self.evaluation["prefill"]["continuation_tokens"]
+
+    def rank_attack_settings(self) -> dict:
+        return self.evaluation["rank_attack"]
+
+    def rank_attack_prompts(self) -> tuple[list, list]:
+        """(prompts, opening) of the rank-assisted prefill: the sampled attack's prompts; the attack writes from the
+        response's first token."""
+        return [list(row.prompt_ids) for row in self.prefill_rows().itertuples()], []
+
+    def rank_attack_scorer(self, prompts):
+        """What carries harm on a chat model: the attacker's (``attacker_dir``, the imported model before the refusal
+        SFT, whose responses the sampled attack prefills) log-probability of the next token after the same prompt and
+        prefill; stop tokens may not be written."""
+        from ..evaluate.prefill import IncrementalForward
+
+        if self.attacker_dir is None:
+            raise ValueError("the rank-assisted prefill needs the attacker model: pass the imported model folder as the "
+                             "rule input `attacker` (work/real/models/<model>)")
+        attacker = IncrementalForward(load_model(self.attacker_dir, self.device)[0].eval(), prompts, self.pad_id)
+        stops = torch.as_tensor(self.stop_ids)
+
+        def scores(tokens):
+            logits = attacker.logits if tokens is None else attacker.append(tokens)
+            return torch.log_softmax(logits, -1).index_fill(-1, stops, -torch.inf)
+
+        return scores
 
     def information_plan(self) -> tuple[list, list, int]:
         """(sequences, grid positions, rollouts) of the Monte Carlo I_t of the base.

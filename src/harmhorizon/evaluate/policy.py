@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .kl import kl_by_position, per_position_kl
-from .prefill import prefill_attack
+from .prefill import prefill_attack, rank_assisted_attack
 
 
 def kl_matrix(env, model, reference, sequences) -> np.ndarray:
@@ -34,6 +34,12 @@ def attack(env, model, seed: int, records: list | None = None) -> pd.DataFrame:
     """The environment's prefill attack on ``model`` as the evaluation of seed ``seed`` draws it (seed + 2);
     ``records``, a list, receives every sample (``evaluate.prefill.prefill_attack``)."""
     return prefill_attack(env, model, env.prefill_sets(), env.prefill_samples, seed + 2, records=records)
+
+
+def rank_attack(env, model, seed: int, records: list | None = None) -> pd.DataFrame:
+    """The rank-assisted prefill (``evaluate.prefill.rank_assisted_attack``) at the seed the evaluation of seed ``seed``
+    gives its sampled attack (seed + 2), so that both attacks draw their continuations alike."""
+    return rank_assisted_attack(env, model, seed + 2, records=records)
 
 
 def evaluate_policy(env, model, reference, seed: int) -> dict:

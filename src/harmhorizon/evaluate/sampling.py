@@ -70,7 +70,7 @@ def _next_token(logits, generator, temperature: float, top_p: float):
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
 
-def _left_padded(rows, pad_id) -> tuple[torch.Tensor, torch.Tensor]:
+def left_padded(rows, pad_id) -> tuple[torch.Tensor, torch.Tensor]:
     """(ids, attention mask) of token-id rows left-padded with ``pad_id`` to the longest row."""
     B, width = len(rows), max(len(row) for row in rows)
     ids = torch.full((B, width), pad_id, dtype=torch.long)
@@ -83,7 +83,7 @@ def _left_padded(rows, pad_id) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _sample_batch(model, rows, budget, stop, generator, pad_id, temperature, top_p, device, use_cache) -> list[list[int]]:
     B = len(rows)
-    ids, mask = _left_padded(rows, pad_id)
+    ids, mask = left_padded(rows, pad_id)
     padded = bool((mask == 0).any())
     mask = mask if padded else None
     done = torch.zeros(B, dtype=torch.bool)
@@ -129,7 +129,7 @@ def _sample_batch_until(model, rows, budget, stop, generator, pad_id, temperatur
     B = len(rows)
     distinct: dict[tuple, int] = {}
     copy_of = torch.tensor([distinct.setdefault(tuple(row), len(distinct)) for row in rows], dtype=torch.long)
-    ids, mask = _left_padded([list(row) for row in distinct], pad_id)
+    ids, mask = left_padded([list(row) for row in distinct], pad_id)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     outputs = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
                     use_cache=True, logits_to_keep=1)  # the head on the last position only

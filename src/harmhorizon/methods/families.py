@@ -1,7 +1,8 @@
 """The family of each registered objective, readable without importing trl (the verdicts need only this).
 
 ``standard``: the objectives the paper analyses (dpo, rlhf, sft); ``deep``: built to act past the harm
-horizon (h_deep, Young's Def 17; recovery, recovery_rl, augment); ``baseline``: peer methods to compare with. ``methods.registry`` takes each
+horizon (h_deep, Young's Def 17; recovery, recovery_rl, augment); ``baseline``: peer defences to compare with
+(circuit_breaker, Zou et al. 2024). ``methods.registry`` takes each
 objective's family from here; a test checks that both list the same objectives.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 FAMILIES = ("standard", "deep", "baseline")
 FAMILY = {"dpo": "standard", "rlhf": "standard", "sft": "standard", "augment": "deep", "recovery": "deep",
-          "recovery_rl": "deep", "h_deep": "deep"}
+          "recovery_rl": "deep", "h_deep": "deep", "circuit_breaker": "baseline"}
 
 
 def family_of(method: dict) -> str:

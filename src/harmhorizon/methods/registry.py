@@ -15,6 +15,8 @@ its trl config class, its trainer class and the inputs it asks of an environment
 |           |          |                                                    | −μ Σ_t γ^t 1{harmful} 1{y_t ∉ R}  |
 | h_deep    | deep     | DeepObjectiveConfig / DeepObjectiveTrainer          | harmful prompts, reward −h, and   |
 |           |          |                                                    | Q: adversarial prefixes (a hook)  |
+| circuit_breaker | baseline | CircuitBreakerConfig / CircuitBreakerTrainer | retain data + harmful responses   |
+|           |          |                                                    | to reroute, a frozen reference    |
 
 ``h_deep`` is Young's deep objective as the paper writes it (Def 17, eq. 43): λ·E[Harm] + μ·E_{y∼Q}[Σ_t γ^{t−1}
 (1 − π(R | y_<t))] + KL, with λ = 1/β, Q the environment's adversarial prefixes, and its exact optimum
@@ -38,8 +40,8 @@ from datasets import Dataset
 from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
 from .families import FAMILIES, FAMILY
-from .trainers import (COMMON, DeepObjectiveConfig, DeepObjectiveTrainer, RecoveryPenaltyConfig, RecoveryPenaltyTrainer,
-                       train)
+from .trainers import (COMMON, CircuitBreakerConfig, CircuitBreakerTrainer, DeepObjectiveConfig, DeepObjectiveTrainer,
+                       RecoveryPenaltyConfig, RecoveryPenaltyTrainer, train)
 
 __all__ = ["FAMILIES", "OBJECTIVES", "Objective", "align", "family_of", "objective_of"]
 
@@ -60,6 +62,7 @@ class Objective:
     config: Callable = lambda method: {}
     needs_reference: bool = False
     config_defaults: tuple = ()
+    reference_argument: str = "ref_model"
 
 
 def _dpo_inputs(env, method, rng, seed):
@@ -97,6 +100,16 @@ def _recovery_inputs(env, method, rng, seed):
     return {"train_dataset": dataset, "penalty": penalty}
 
 
+def _circuit_breaker_inputs(env, method, rng, seed):
+    dataset, reroute = env.circuit_breaker_data(method, rng, seed)
+    return {"train_dataset": dataset, "reroute": reroute}
+
+
+def _circuit_breaker_config(method):
+    return {"cb_alpha": method["alpha"], "cb_layers": list(method["layers"]),
+            "penalty_batch_size": method.get("penalty_batch_size", 64)}
+
+
 def _recovery_config(method):
     return {"recovery_mu": method["mu"], "recovery_gamma": method["gamma"], "recovery_form": method.get("form", "linear"),
             "penalty_batch_size": method.get("penalty_batch_size", 64)}
@@ -118,6 +131,9 @@ OBJECTIVES = {
     "augment": Objective("augment", FAMILY["augment"], SFTConfig, SFTTrainer, _augment_inputs, config_defaults=SFT_DEFAULTS),
     "recovery": Objective("recovery", FAMILY["recovery"], RecoveryPenaltyConfig, RecoveryPenaltyTrainer, _recovery_inputs,
                           config=_recovery_config, config_defaults=SFT_DEFAULTS),
+    "circuit_breaker": Objective("circuit_breaker", FAMILY["circuit_breaker"], CircuitBreakerConfig, CircuitBreakerTrainer,
+                                 _circuit_breaker_inputs, config=_circuit_breaker_config, config_defaults=SFT_DEFAULTS,
+                                 needs_reference=True, reference_argument="frozen"),
 }
 
 
@@ -153,7 +169,7 @@ def align(env, method: dict, seed: int, output_dir, profile=None, snapshots=None
     torch.manual_seed(seed)
     model, tokenizer = env.load_policy()
     if objective.needs_reference:
-        inputs["ref_model"] = env.load_reference(model)
+        inputs[objective.reference_argument] = env.load_reference(model)
     args = trl_config(objective, method, env, output_dir, seed)
     trainer = objective.trainer_cls(model=model, args=args, processing_class=tokenizer, **inputs)
     return train(trainer, output_dir, profile, snapshots)

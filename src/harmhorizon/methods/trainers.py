@@ -4,7 +4,9 @@ trl's trainers are used as they are (``DPOTrainer``, ``GRPOTrainer``, ``SFTTrain
 penalty is ``RecoveryPenaltyTrainer``, an ``SFTTrainer`` whose loss gains μ · (a penalty hook), with its
 settings in ``RecoveryPenaltyConfig`` (an ``SFTConfig``); Young's deep objective (Def 17) is
 ``DeepObjectiveTrainer``, a ``GRPOTrainer`` whose loss gains the same kind of hook on the adversarial
-prefixes Q, with its settings in ``DeepObjectiveConfig`` (a ``GRPOConfig``).  A hook is an environment's
+prefixes Q, with its settings in ``DeepObjectiveConfig`` (a ``GRPOConfig``); circuit breakers (Zou et al.
+2024) are ``CircuitBreakerTrainer``, an ``SFTTrainer`` whose loss is representation rerouting on harmful
+responses and retention on its data (``methods.circuit_breaker``), with ``CircuitBreakerConfig``.  A hook is an environment's
 own form of the penalty (token or phrase; ``methods.penalties``): the trainer draws its rows, the hook
 scores them.
 
@@ -23,6 +25,8 @@ from dataclasses import dataclass, field
 import torch
 from transformers import TrainerCallback, TrainerState
 from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
+
+from .circuit_breaker import hidden_states, reroute_loss, retain_loss, schedule
 
 # Settings every run shares; a method's hp and an environment's device settings override them.
 COMMON = dict(report_to="none", use_cpu=True, dataloader_num_workers=0, logging_steps=10, save_total_limit=1,
@@ -202,6 +206,56 @@ class DeepObjectiveTrainer(GRPOTrainer):
             scale = self.args.beta * self.args.deep_mu / self.args.max_completion_length
             loss = loss + scale * penalty / self.current_gradient_accumulation_steps
         return loss
+
+
+@dataclass
+class CircuitBreakerConfig(SFTConfig):
+    """``SFTConfig`` plus representation rerouting (``methods.circuit_breaker``; docs/theory.md §4.7)."""
+
+    cb_alpha: float = field(default=10.0, metadata={"help": "α of the schedule c_rr = α(1 − s/2S), c_ret = α·s/2S"})
+    cb_layers: list = field(default_factory=lambda: [1], metadata={"help": "hidden_states indices rerouted and retained"})
+    penalty_batch_size: int = field(default=64, metadata={"help": "harmful rows drawn per loss call"})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.cb_alpha <= 0 or not self.cb_layers or any(int(layer) < 1 for layer in self.cb_layers):
+            raise ValueError(f"circuit breakers need cb_alpha > 0 and cb_layers, hidden_states indices >= 1 (after a "
+                             f"block); got cb_alpha {self.cb_alpha}, cb_layers {self.cb_layers}")
+
+
+class CircuitBreakerTrainer(SFTTrainer):
+    """Loss c_rr·ReLU(cos(h_θ, h_0)) on ``reroute``'s harmful responses + c_ret·‖h_θ − h_0‖₂ on the train data
+    (the retain set), at ``cb_layers``. h_0 comes from ``frozen`` (a full copy of the reference), or, when the
+    policy carries LoRA adapters and ``frozen`` is None, from the policy with its adapters disabled."""
+
+    def __init__(self, *args, reroute, frozen=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reroute, self.frozen = reroute, frozen
+        self.generator = torch.Generator().manual_seed(self.args.seed)
+
+    def _frozen_states(self, model, ids, attention):
+        with torch.no_grad():
+            if self.frozen is not None:
+                return hidden_states(self.frozen.to(ids.device), ids, attention, self.args.cb_layers)
+            with model.disable_adapter():
+                return hidden_states(model, ids, attention, self.args.cb_layers)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        layers = self.args.cb_layers
+        c_rr, c_ret = schedule(self.state.global_step, self.args.max_steps, self.args.cb_alpha)
+        ids, attention = inputs["input_ids"], inputs["attention_mask"]
+        retain = retain_loss(hidden_states(model, ids, attention, layers), self._frozen_states(model, ids, attention),
+                             attention.bool())
+        rows = torch.randint(len(self.reroute), (self.args.penalty_batch_size,), generator=self.generator)
+        device = ids.device
+        r_ids, r_attention = self.reroute.ids[rows].to(device), self.reroute.attention[rows].to(device)
+        reroute = reroute_loss(hidden_states(model, r_ids, r_attention, layers), self._frozen_states(model, r_ids, r_attention),
+                               self.reroute.mask[rows].to(device))
+        if model.training:
+            self._metrics["train"]["reroute_loss"].append(float(reroute.detach()))
+            self._metrics["train"]["retain_loss"].append(float(retain.detach()))
+        loss = c_rr * reroute + c_ret * retain
+        return (loss, None) if return_outputs else loss
 
 
 def fit_sft(model, tokenizer, dataset, hp: dict, output_dir, seed: int, profile=None):
