@@ -50,6 +50,7 @@ localrules:
     result_data,
     real_prompts,
     collect,
+    attacks,
     frontier,
     verdicts,
     exact_numbers,

@@ -57,6 +57,8 @@ def test_synthetic_runs_are_identical_with_one_and_with_two_cores(tmp_path):
                 for path in sorted((two_cores / f"results/synthetic/{model}/runs/{run}/seed{seed}").glob("gradient_test_*.csv"))]
     # Each compared run's harm–KL trace (its snapshots, measured).
     targets += [f"results/synthetic/{model}/runs/{run}/seed{seed}/frontier.csv" for run in runs if run != "base"]
+    # Both prefill attacks (the rank-assisted one draws its prefixes greedily from the model's own ranks).
+    targets += [f"results/synthetic/{model}/runs/{run}/seed{seed}/attack.csv" for run in runs]
     run_snakemake(*targets, f"results/synthetic/{model}/harm_information.csv", "--cores", "1", "--configfile",
                   str(TEST_CONFIG), workdir=tmp_path)
     a, b = synthetic_files(two_cores, model, runs, seed), synthetic_files(tmp_path, model, runs, seed)

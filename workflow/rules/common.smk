@@ -52,6 +52,7 @@ if "synthetic" in config:
     }
     VERDICT_SETTINGS["synthetic"] = {
         "default_m": config["exact"]["automaton"]["m"],
+        "ks": SYN_EVALUATION["prefill_ks"],
     }
 
 REAL = config["real"]

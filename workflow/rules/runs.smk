@@ -201,6 +201,7 @@ rule verdicts:
         runs="results/{env}/{model}/runs.csv",
         prefill="results/{env}/{model}/prefill.csv",
         summary="results/{env}/{model}/summary.csv",
+        attack="results/{env}/{model}/attack.csv",
         predictions=str(REPO / "config/predictions.yaml"),
     output:
         "results/{env}/{model}/verdicts.csv",
