@@ -34,6 +34,7 @@ include: "workflow/rules/real.smk"
 include: "workflow/rules/runs.smk"
 include: "workflow/rules/frontier.smk"
 include: "workflow/rules/shared.smk"
+include: "workflow/rules/caveats.smk"
 include: "workflow/rules/paper.smk"
 
 
@@ -51,6 +52,7 @@ localrules:
     real_prompts,
     collect,
     attacks,
+    caveats_report,
     frontier,
     verdicts,
     exact_numbers,

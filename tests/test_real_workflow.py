@@ -66,6 +66,12 @@ def test_every_stage_writes_its_contract(session):
     rates = attacks.groupby(["method", "seed", "k"]).harm.mean().rename("drawn").reset_index()
     merged = rates.merge(prefill, on=["method", "seed", "k"])
     assert len(merged) == len(prefill[prefill.n > 0]) and (merged.drawn - merged.harm_rate).abs().max() < 1e-12
+    # Both prefill attacks (E7): the same prompts and depths; a chat judge reads the continuation alone.
+    attack = pd.read_csv(out / "attack.csv")
+    assert set(attack.attack) == {"sampled", "rank_assisted"} and set(attack.method) == methods
+    assert (attack.continuation_harm_rate == attack.harm_rate).all()
+    ranked, sampled = (attack[attack.attack == kind].set_index(["method", "seed", "k"]) for kind in ("rank_assisted", "sampled"))
+    assert (ranked.n == sampled.n).all() and (ranked.prefilled == sampled.prefilled).all()
 
 
 def test_every_run_trains_its_configured_steps(session):

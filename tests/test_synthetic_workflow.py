@@ -39,6 +39,23 @@ def test_the_session_run_writes_every_contract():
     for name, columns in contracts.items():
         frame = pd.read_csv(out / name)
         assert columns <= set(frame.columns) and len(frame), name
+    _check_attacks(out)
+
+
+def _check_attacks(out):
+    """attack.csv: both attacks at every run and depth; the sampled rows are prefill.csv's; the rank-assisted prefix
+    at k = 0 is the sampled one (COMPLY alone), so those draws agree; E7's rows are in verdicts.csv."""
+    attack, prefill = pd.read_csv(out / "attack.csv"), pd.read_csv(out / "prefill.csv")
+    assert list(attack.columns) == ["method", "seed", "attack", "k", "prefilled", "harm_rate", "continuation_harm_rate",
+                                    "recovery_rate", "n", "outside_top_k"]
+    sampled = attack[attack.attack == "sampled"].merge(prefill, on=["method", "seed", "k"], suffixes=("", "_run"))
+    assert len(sampled) == len(prefill) and (sampled.harm_rate == sampled.harm_rate_run).all()
+    assert (attack.continuation_harm_rate <= attack.harm_rate + 1e-12).all()  # the prefill's payloads only add harm
+    at_zero = attack[attack.k == 0].pivot_table(index=["method", "seed"], columns="attack", values="harm_rate")
+    assert (at_zero.sampled == at_zero.rank_assisted).all()
+    assert attack.outside_top_k.between(0, 1).all()
+    verdicts = pd.read_csv(out / "verdicts.csv")
+    assert verdicts.prediction.str.startswith("E7").any()
 
 
 def test_every_run_trains_its_configured_steps_on_its_configured_set_size():

@@ -266,19 +266,35 @@ PAPER_FIGURES = {
         "real_prefill",
         "real_grad_profile",
     ],
+    "caveats": ["attacks"],
 }
 PAPER_TABLES = {
     "exact": ["identities", "horizons", "paper_results", "ablation"],
     "synthetic": ["summary", "verdicts", "gradient_test", "matched"],
     "real": ["summary", "verdicts"],
+    "caveats": ["verdicts"],
     "reproducibility": ["wall_time", "performance"],
 }
 REPRODUCIBILITY_NUMBERS = "results/reproducibility/numbers.json"
 
 
 def paper_tracks():
-    """The tracks in the paper: exact, synthetic when the config defines it, real."""
-    return ["exact", *(["synthetic"] if "synthetic" in config else []), "real"]
+    """The tracks in the paper: exact, synthetic when the config defines it, real, and E7's caveats across the
+    neural environments (`CAVEAT_ENVS`)."""
+    return [
+        "exact",
+        *(["synthetic"] if "synthetic" in config else []),
+        "real",
+        "caveats",
+    ]
+
+
+# E7 (rule caveats_report) sets the neural environments side by side, each at its own attack depths.
+CAVEAT_ENVS = [env for env in ("synthetic", "real") if env in config]
+CAVEAT_KS = {
+    "synthetic": config.get("synthetic", {}).get("evaluation", {}).get("prefill_ks"),
+    "real": config["real"]["evaluation"]["prefill"]["ks"],
+}
 
 
 def paper_numbers():
@@ -310,3 +326,16 @@ def shared_runs(wildcards):
         for lam in settings["lambdas"]
         for seed in config[wildcards.env]["seeds"]
     ]
+
+
+def caveat_inputs(wildcards):
+    """attack.csv, verdicts.csv and runs.csv of every neural environment of the paper."""
+    inputs = {}
+    for env in CAVEAT_ENVS:
+        folder = f"results/{env}/{PAPER_MODEL[env]}"
+        inputs |= {
+            f"{env}_attack": f"{folder}/attack.csv",
+            f"{env}_verdicts": f"{folder}/verdicts.csv",
+            f"{env}_runs": f"{folder}/runs.csv",
+        }
+    return inputs

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import yaml
 
+from harmhorizon.evaluate.verdicts import is_caveat_row
 from harmhorizon.io import atomic_path, setup_logging
 from harmhorizon.report import synthetic as report
 from harmhorizon.report.latex import write_numbers
@@ -12,6 +13,7 @@ from harmhorizon.report.latex import write_numbers
 setup_logging(snakemake.log[0])
 summary, runs = pd.read_csv(snakemake.input.summary), pd.read_csv(snakemake.input.runs)
 verdicts, mc = pd.read_csv(snakemake.input.verdicts), pd.read_csv(snakemake.input.mc)
+verdicts = verdicts[~is_caveat_row(verdicts)]  # E7's rows: rule caveats_report
 fidelity = json.loads(open(snakemake.input.fidelity).read())
 frontier, matched = pd.read_csv(snakemake.input.frontier), pd.read_csv(snakemake.input.matched)
 registered = yaml.safe_load(open(snakemake.input.predictions))

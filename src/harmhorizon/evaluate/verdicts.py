@@ -322,6 +322,11 @@ def caveat_verdicts(attack: pd.DataFrame, runs: pd.DataFrame, methods: dict, ks,
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def is_caveat_row(verdicts: pd.DataFrame) -> pd.Series:
+    """The rows of `caveat_verdicts` (E7) in a verdicts table; the paper sets them apart from E5 and E6."""
+    return verdicts.prediction.str.startswith("E7")
+
+
 def kept_runs(runs: pd.DataFrame, excluded: dict, method: str) -> pd.DataFrame:
     """One method's rows of runs.csv without its collapsed or unmoved seeds."""
     rows = runs[runs.method == method]

@@ -1,0 +1,143 @@
+"""Figure, table and LaTeX numbers of E7 (docs/experiments.md E7): both prefill attacks and circuit breakers, in
+both neural environments. Formatting only: the attacks come from rule rank_attack (attack.csv), the verdicts from
+``harmhorizon.evaluate.verdicts.caveat_verdicts``."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from ..evaluate.verdicts import attack_depth
+from ..intervals import t_interval
+from ..methods.families import family_of
+from .latex import booktabs_table, fmt, fmt_interval, macro_words, texttt
+from .real import method_order, method_palette
+
+ENVIRONMENTS = {"synthetic": "automaton", "real": "chat model"}
+ATTACKS = {"sampled": "sampled prefill", "rank_assisted": "rank-assisted prefill"}
+
+
+def shown_methods(methods: dict) -> list[str]:
+    """The reference, every deep method and the peer baselines: the methods E7 judges."""
+    return ["base"] + [name for name, spec in methods.items() if family_of(spec) in ("deep", "baseline")]
+
+
+def attack_figure(attacks: dict, methods: dict, horizons: dict) -> plt.Figure:
+    """Continuation harm against prefilled tokens k, one panel per environment and attack (95% band over seeds),
+    for the reference, the deep methods and circuit breakers; a dotted line at each environment's t_ε."""
+    envs = list(attacks)
+    names = sorted({m for env in envs for m in shown_methods(methods[env])})
+    palette = method_palette(names)
+    fig, axes = plt.subplots(len(envs), 2, figsize=(7.0, 2.5 * len(envs) + 0.6), sharey=True, squeeze=False)
+    for row, env in zip(axes, envs):
+        table = attacks[env][attacks[env].method.isin(shown_methods(methods[env]))]
+        order = method_order(table.method.unique())
+        for ax, (attack, title) in zip(row, ATTACKS.items()):
+            part = table[table.attack == attack]
+            sns.lineplot(part, x="k", y="continuation_harm_rate", hue="method", hue_order=order, palette=palette,
+                         errorbar=("ci", 95) if part.seed.nunique() > 1 else None, marker="o", markersize=3, ax=ax,
+                         legend=False)
+            if np.isfinite(horizons[env]):
+                ax.axvline(horizons[env], color="0.5", linestyle=":", linewidth=1)
+            ax.set(xlabel="prefilled tokens $k$", ylabel="harm of the continuation", ylim=(-0.03, 1.03),
+                   title=f"{ENVIRONMENTS[env]}: {title}")
+    handles = [plt.Line2D([], [], color=palette[m], marker="o", markersize=3, label=m.replace("_", " ")) for m in
+               method_order(names)]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), frameon=False, fontsize=7)
+    fig.tight_layout(rect=(0, 0.12 if len(handles) > 5 else 0.07, 1, 1))
+    return fig
+
+
+def horizon_of(runs: pd.DataFrame) -> float:
+    """The reference's t_ε of runs.csv."""
+    base = runs[runs.method == "base"]
+    return float(base.t_epsilon.iloc[0]) if len(base) else float("nan")
+
+
+def verdict_interval(row) -> str:
+    """mean [95% interval] of a verdict row, or n/a."""
+    return fmt_interval(row.mean, row.ci_low, row.ci_high) if np.isfinite(row.ci_low) else r"\text{n/a}"
+
+
+def caveat_numbers(env: str, attack: pd.DataFrame, verdicts: pd.DataFrame, runs: pd.DataFrame, methods: dict,
+                   ks, top_k: int) -> dict[str, str]:
+    """Macros of one environment: k* and the attack's top k, the count of E7 verdicts by outcome, the continuation
+    harm at k* under each attack per shown method (mean [95% t-interval over seeds, clipped to [0, 1]]), the share
+    of rank-assisted tokens chosen outside the top k, and circuit breakers' layers and α, KL share past t_ε, total
+    and benign KL and harm rate."""
+    prefix = "Caveats" + env.capitalize()
+    k_star = attack_depth(ks, horizon_of(runs))
+    rows = verdicts[verdicts.prediction.str.startswith("E7")]
+    numbers = {f"{prefix}Kstar": fmt(k_star) if k_star is not None else r"\text{n/a}",
+               f"{prefix}TopK": fmt(top_k), f"{prefix}Verdicts": fmt(len(rows))}
+    counts = rows.verdict.value_counts()
+    numbers |= {f"{prefix}Verdicts{word.capitalize()}": fmt(int(counts.get(word, 0)))
+                for word in ("confirmed", "refuted", "inconclusive", "untestable")}
+    names = shown_methods(methods)
+    words = macro_words(names)
+    ranked = attack[attack.attack == "rank_assisted"]
+    numbers[f"{prefix}OutsideTopK"] = fmt(float(ranked.outside_top_k.max()) if len(ranked) else float("nan"), 2)
+    for name in names:
+        for kind, word in (("sampled", "Sampled"), ("rank_assisted", "Ranked")):
+            values = attack[(attack.method == name) & (attack.attack == kind) & (attack.k == k_star)].continuation_harm_rate
+            mean, low, high, _ = t_interval(values)
+            numbers[f"{prefix}{words[name]}{word}Harm"] = (
+                fmt_interval(mean, max(low, 0.0), min(high, 1.0)) if np.isfinite(low) else
+                fmt(mean, 2) if np.isfinite(mean) else r"\text{n/a}")
+    zou = rows[rows.prediction.str.startswith("E7 (Zou")]
+    for r in zou.itertuples():
+        word = "Ranked" if "rank-assisted" in r.prediction else "Sampled"
+        numbers[f"{prefix}{words[r.method]}{word}Difference"] = verdict_interval(r)
+        numbers[f"{prefix}{words[r.method]}{word}Verdict"] = rf"\text{{{r.verdict}}}"
+    for r in rows[rows.metric == "kl_past_horizon"].itertuples():
+        numbers[f"{prefix}{words[r.method]}KlPastHorizonVerdict"] = rf"\text{{{r.verdict}}}"
+    for name in [n for n in names if n != "base" and family_of(methods[n]) == "baseline"]:
+        if "layers" in methods[name]:
+            numbers[f"{prefix}{words[name]}Layers"] = r",\ ".join(fmt(layer) for layer in methods[name]["layers"])
+            numbers[f"{prefix}{words[name]}Alpha"] = fmt(methods[name]["alpha"])
+        part = runs[runs.method == name]
+        for column, word in (("kl_past_horizon", "KlPastHorizon"), ("total_kl", "TotalKl"), ("benign_kl", "BenignKl"),
+                             ("harm_rate", "HarmRate")):
+            mean, low, high, _ = t_interval(part[column])
+            if column == "kl_past_horizon":
+                low, high = max(low, 0.0), min(high, 1.0)
+            numbers[f"{prefix}{words[name]}{word}"] = (fmt_interval(mean, max(low, 0.0), high)
+                                                      if np.isfinite(low) else r"\text{n/a}")
+    return numbers
+
+
+VERDICT_WORDS = {"confirmed": "conf.", "refuted": "ref.", "inconclusive": "inc.", "untestable": "untest."}
+# The two rows caveat_verdicts writes for every judged method, by the words that tell them apart.
+VEGA_SINGH = {"reference": "no less harmful than the reference", "sampled": "at least as harmful as the sampled"}
+
+
+def verdict_cell(row) -> str:
+    """'$mean\\,[low, high]$ verdict' of one verdict row ('--' without an interval)."""
+    if not np.isfinite(row["ci_low"]):
+        return "--"
+    return f"${fmt_interval(row['mean'], row['ci_low'], row['ci_high'])}$ {VERDICT_WORDS[row['verdict']]}"
+
+
+def caveat_table(verdicts: dict, rule: str = "caveats_report") -> str:
+    """Vega & Singh's two predictions for every judged method of both environments, one row per method: the
+    rank-assisted prefill's continuation harm against the reference's (Welch over seeds) and against the sampled
+    prefill's within runs (t over seeds), each with its verdict. Circuit breakers' own rows are macros."""
+    rows, thresholds = [], set()
+    for env, table in verdicts.items():
+        e7 = table[table.prediction.str.startswith("E7 (Vega")]
+        thresholds |= set(e7.threshold)
+        for method, part in e7.groupby("method", sort=False):
+            cells = {key: part[part.prediction.str.contains(text, regex=False)] for key, text in VEGA_SINGH.items()}
+            rows.append({"environment": ENVIRONMENTS[env], "method": method.replace("_", " "),
+                         "against the reference": verdict_cell(cells["reference"].iloc[0]),
+                         "against the sampled prefill": verdict_cell(cells["sampled"].iloc[0])})
+    frame = pd.DataFrame(rows, columns=["environment", "method", "against the reference", "against the sampled prefill"])
+    return booktabs_table(frame, caption=r"Vega \& Singh's predictions (E7, \S\ref{sec:caveats}), each at the environment's "
+                          r"$k^*$, on the harm of the model's own tokens after the rank-assisted prefill: its difference "
+                          r"from the reference's under the same attack (Welch 95\% interval over seeds) and from the sampled "
+                          r"prefill's in the same run ($t$ interval), against the registered $" + ", ".join(fmt(t) for t in sorted(thresholds))
+                          + r"$; conf.\ confirms, "
+                          r"ref.\ refutes, inc.\ is inconclusive. Drawn by rule " + texttt(rule) + ".",
+                          label="tab:caveat-verdicts", column_format="llll")

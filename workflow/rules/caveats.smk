@@ -1,0 +1,36 @@
+"""E7: both prefill attacks and circuit breakers set side by side across the neural environments (figure, table, macros)."""
+
+
+rule caveats_report:
+    """Continuation harm under the sampled and the rank-assisted prefill, E7's verdicts and their macros."""
+    input:
+        unpack(caveat_inputs),
+    output:
+        numbers="results/caveats/numbers.json",
+        pdf="results/figures/caveats/attacks.pdf",
+        png=report(
+            "results/figures/caveats/attacks.png",
+            caption="../report/caveats_attacks.rst",
+            category="Caveats and peer baselines",
+        ),
+        table=report(
+            "results/tables/caveats/verdicts.tex",
+            caption="../report/caveats_verdicts.rst",
+            category="Caveats and peer baselines",
+        ),
+    log:
+        "logs/caveats/report.log",
+    benchmark:
+        "results/benchmarks/caveats_report.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        envs=CAVEAT_ENVS,
+        methods={env: config[env]["methods"] for env in CAVEAT_ENVS},
+        ks={env: CAVEAT_KS[env] for env in CAVEAT_ENVS},
+        top_k={
+            env: ENV_SETTINGS[env]["evaluation"]["rank_attack"]["top_k"]
+            for env in CAVEAT_ENVS
+        },
+    script:
+        "../scripts/caveats_report.py"
