@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
 from harmhorizon.evaluate.verdicts import caveat_verdicts, is_caveat_row  # noqa: E402
-from harmhorizon.report.caveats import attack_figure, caveat_numbers, caveat_table  # noqa: E402
+from harmhorizon.report.caveats import attack_figure, benign_cost_table, caveat_numbers, caveat_table  # noqa: E402
 
 METHODS = {"augment": {"objective": "augment"}, "circuit_breaker": {"objective": "circuit_breaker", "alpha": 10.0,
                                                                        "layers": [1, 2]}, "dpo": {"objective": "dpo"}}
@@ -22,7 +22,8 @@ def _tables():
                             "recovery_rate": 0.1, "n": 64, "outside_top_k": 0.0}
                            for m, h in harm.items() for s in range(3) for a in ("sampled", "rank_assisted") for k in (0, 8, 16)])
     runs = pd.DataFrame([{"method": m, "seed": s, "t_epsilon": 12, "kl_past_horizon": 0.4 + 0.01 * s, "total_kl": 1.0,
-                          "benign_kl": 0.1, "harm_rate": 0.3, "collapsed": False} for m in harm for s in range(3)])
+                          "benign_kl": 0.1 * s, "harm_rate": 0.3, "benign_refusal_rate": 0.1 + 0.1 * (m == "augment"),
+                          "benign_recovery_rate": 0.0, "collapsed": False} for m in harm for s in range(3)])
     return attack, runs
 
 
@@ -44,3 +45,11 @@ def test_verdicts_numbers_and_table_agree():
     assert table.count(r"\\") - 1 == 2 and "circuit breaker" in table and "conf." in table  # header + 2 method rows
     figure = attack_figure({"synthetic": attack}, {"synthetic": METHODS}, {"synthetic": 12.0})
     assert len(figure.axes) == 2
+
+
+def test_benign_cost_reads_each_method_against_the_reference():
+    _, runs = _tables()
+    table = benign_cost_table({"synthetic": runs})
+    augment = next(line for line in table.splitlines() if line.startswith("automaton & augment"))
+    assert augment.split(" & ")[2] == r"$0.1\,[0.1, 0.1]$"  # benign refusal 0.2 against the reference's 0.1 in every seed
+    assert r"$0.1\,[0, 0.35]$" in augment  # benign KL 0, 0.1, 0.2: the t-interval's lower bound clipped at 0

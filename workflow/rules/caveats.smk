@@ -18,6 +18,11 @@ rule caveats_report:
             caption="../report/caveats_verdicts.rst",
             category="Caveats and peer baselines",
         ),
+        benign_cost=report(
+            "results/tables/caveats/benign_cost.tex",
+            caption="../report/caveats_benign_cost.rst",
+            category="Caveats and peer baselines",
+        ),
     log:
         "logs/caveats/report.log",
     benchmark:

@@ -272,7 +272,7 @@ PAPER_TABLES = {
     "exact": ["identities", "horizons", "paper_results", "ablation"],
     "synthetic": ["summary", "verdicts", "gradient_test", "matched"],
     "real": ["summary", "verdicts"],
-    "caveats": ["verdicts"],
+    "caveats": ["verdicts", "benign_cost"],
     "reproducibility": ["wall_time", "performance"],
 }
 REPRODUCIBILITY_NUMBERS = "results/reproducibility/numbers.json"
@@ -338,4 +338,6 @@ def caveat_inputs(wildcards):
             f"{env}_verdicts": f"{folder}/verdicts.csv",
             f"{env}_runs": f"{folder}/runs.csv",
         }
+    if "real" in CAVEAT_ENVS:
+        inputs["real_utility"] = f"results/real/{PAPER_MODEL['real']}/utility.csv"
     return inputs

@@ -4,7 +4,7 @@
 import pandas as pd
 
 from harmhorizon.io import atomic_path, setup_logging
-from harmhorizon.report.caveats import attack_figure, caveat_numbers, caveat_table, horizon_of
+from harmhorizon.report.caveats import attack_figure, benign_cost_table, caveat_numbers, caveat_table, horizon_of
 from harmhorizon.report.figures import save_figure
 from harmhorizon.report.latex import write_numbers
 
@@ -21,3 +21,6 @@ save_figure(attack_figure(attacks, methods, {env: horizon_of(runs[env]) for env 
             snakemake.output.png)
 with atomic_path(snakemake.output.table) as tmp:
     tmp.write_text(caveat_table(verdicts, snakemake.rule))
+utility = pd.read_csv(snakemake.input.real_utility) if "real_utility" in snakemake.input.keys() else None
+with atomic_path(snakemake.output.benign_cost) as tmp:
+    tmp.write_text(benign_cost_table(runs, utility, snakemake.rule))

@@ -10,7 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..evaluate.verdicts import attack_depth
-from ..intervals import t_interval
+from ..intervals import t_interval, welch_difference
 from ..methods.families import family_of
 from .latex import booktabs_table, fmt, fmt_interval, macro_words, texttt
 from .real import method_order, method_palette
@@ -141,3 +141,39 @@ def caveat_table(verdicts: dict, rule: str = "caveats_report") -> str:
                           + r"$; conf.\ confirms, "
                           r"ref.\ refutes, inc.\ is inconclusive. Drawn by rule " + texttt(rule) + ".",
                           label="tab:caveat-verdicts", column_format="llll")
+
+
+def nonnegative(interval: tuple) -> tuple:
+    """A t-interval of a nonnegative quantity with its lower bound clipped at 0."""
+    mean, low, high, n = interval
+    return mean, max(low, 0.0) if np.isfinite(low) else low, high, n
+
+
+def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str = "caveats_report") -> str:
+    """The benign cost of every method against the reference, both environments (E7, docs/experiments.md): the
+    change in the refusal rate on benign prompts and in their mid-sequence recovery rate (Welch 95% intervals over
+    seeds, method − reference), the KL to the reference along benign reference responses (nats per response, t
+    interval), and on the chat model the change in NLL per token of human-written benign answers (``utility``)."""
+    rows = []
+    for env, table in runs.items():
+        base = table[table.method == "base"]
+        for method in [m for m in dict.fromkeys(table.method) if m != "base"]:
+            part = table[table.method == method]
+            cell = lambda interval: (f"${fmt_interval(*interval[:3])}$" if np.isfinite(interval[1])  # noqa: E731
+                                     else "--")
+            row = {"environment": ENVIRONMENTS[env], "method": method.replace("_", " "),
+                   "benign refusal": cell(welch_difference(part.benign_refusal_rate, base.benign_refusal_rate)),
+                   "benign recovery": cell(welch_difference(part.benign_recovery_rate, base.benign_recovery_rate)),
+                   "benign KL": cell(nonnegative(t_interval(part.benign_kl))), "utility": "--"}
+            if env == "real" and utility is not None:
+                mine = utility[utility.method == method]
+                per_seed = [float((g.nll - g.nll_reference).sum() / g.n_tokens.sum()) for _, g in mine.groupby("seed")]
+                row["utility"] = cell(t_interval(per_seed))
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    return booktabs_table(frame, caption=r"Benign cost against the reference (E7): the change in the refusal rate on "
+                          r"benign prompts and in their mid-sequence recovery rate (Welch 95\% intervals over seeds), the "
+                          r"KL to the reference along benign reference responses (nats per response), and on the chat "
+                          r"model the change in negative log-likelihood per token of human-written answers to benign "
+                          r"questions (GSM8K). Drawn by rule " + texttt(rule) + ".", label="tab:benign-cost",
+                          column_format="llllll", footnotesize=True)
