@@ -124,7 +124,7 @@ def reported_prefill_numbers(reported: pd.DataFrame) -> dict:
     for row in reported.itertuples():
         key = f"Qi{macro_word(row.condition)}AsrK{number_word(row.k)}"
         numbers[key] = f"{row.asr_percent:.1f} \\pm {row.std_percent:.1f}"
-    numbers["QiModel"] = str(reported.model.iloc[0])
+    numbers["QiModel"] = rf"\text{{{reported.model.iloc[0]}}}"  # text, not math: the hyphens are not minus signs
     numbers["QiKs"] = ", ".join(str(k) for k in sorted(reported.k.unique()))
     return numbers
 
