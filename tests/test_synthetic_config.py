@@ -20,7 +20,7 @@ def test_paper_config_has_five_seeds_for_every_method(paper):
     assert len(syn["seeds"]) >= 5
     assert all("seeds" not in m for m in syn["methods"].values())
     objectives = {m["objective"] for m in syn["methods"].values()}
-    assert objectives == {"dpo", "rlhf", "sft", "recovery", "recovery_rl", "augment", "h_deep"}
+    assert objectives == {"dpo", "rlhf", "sft", "recovery", "recovery_rl", "augment", "h_deep", "circuit_breaker"}
     for objective in ("recovery", "recovery_rl", "h_deep"):
         gammas = {m["gamma"] for m in syn["methods"].values() if m["objective"] == objective}
         assert 1.0 in gammas and min(gammas) < 1.0, objective
