@@ -7,11 +7,10 @@ the rule fails unless its rates equal prefill.csv; a chat judge reads the contin
 harm rates are one.
 """
 
-import numpy as np
 import pandas as pd
 
 from harmhorizon.envs import load_environment
-from harmhorizon.evaluate.policy import attack, rank_attack
+from harmhorizon.evaluate.policy import attack, check_redrawn, rank_attack
 from harmhorizon.io import setup_logging, write_csv
 from harmhorizon.numerics import fix_torch_threads
 
@@ -28,13 +27,9 @@ sampled = pd.read_csv(snakemake.input.prefill)
 if hasattr(env, "attack_label"):
     sampled["continuation_harm_rate"] = sampled.harm_rate
 else:
-    drawn = attack(env, model, seed).set_index("k")
-    for column in ("harm_rate", "recovery_rate", "n"):
-        again, kept = drawn.loc[sampled.k, column].to_numpy(float), sampled[column].to_numpy(float)
-        if not np.allclose(again, kept, rtol=0, atol=1e-12, equal_nan=True):
-            raise ValueError(f"{snakemake.input.prefill}: the sampled attack drawn again gives {column} {again.tolist()}, "
-                             f"the file {kept.tolist()}; rerun rule evaluate for {method} seed {seed}")
-    sampled["continuation_harm_rate"] = drawn.loc[sampled.k, "continuation_harm_rate"].to_numpy()
+    drawn = attack(env, model, seed)
+    check_redrawn(drawn, sampled, snakemake.input.prefill, method, seed)
+    sampled["continuation_harm_rate"] = drawn.set_index("k").loc[sampled.k, "continuation_harm_rate"].to_numpy()
 ranked = rank_attack(env, model, seed)
 log.info("rank-assisted prefill, %s seed %d:\n%s", method, seed, ranked.to_string(index=False))
 table = pd.concat([sampled.assign(attack="sampled", outside_top_k=0.0),

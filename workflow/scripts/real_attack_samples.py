@@ -2,11 +2,10 @@
 (harmhorizon.evaluate.policy.attack), every continuation kept with its judge labels, and the rates checked against
 the run's prefill.csv: the raw samples are the ones behind the committed numbers, or the rule fails."""
 
-import numpy as np
 import pandas as pd
 
 from harmhorizon.envs import load_environment
-from harmhorizon.evaluate.policy import attack
+from harmhorizon.evaluate.policy import attack, check_redrawn
 from harmhorizon.io import setup_logging, write_csv
 from harmhorizon.numerics import fix_torch_threads
 
@@ -18,12 +17,7 @@ model = env.load_base() if method == "base" else env.load_aligned(snakemake.inpu
 model.eval()
 records = []
 table = attack(env, model, seed, records)
-committed = pd.read_csv(snakemake.input.prefill).set_index("k")
-for column in ("harm_rate", "recovery_rate", "n"):
-    drawn, kept = table.set_index("k")[column].to_numpy(float), committed.loc[table.k, column].to_numpy(float)
-    if not np.allclose(drawn, kept, rtol=0, atol=1e-12, equal_nan=True):
-        raise ValueError(f"{snakemake.input.prefill}: the attack drawn again gives {column} {drawn.tolist()}, the file "
-                         f"{kept.tolist()}; rerun rule evaluate for {method} seed {seed} (same machine and threads)")
+check_redrawn(table, pd.read_csv(snakemake.input.prefill), snakemake.input.prefill, method, seed)
 rows = pd.DataFrame(records)
 prompts = env.prefill_rows().reset_index(drop=True)
 rows["prompt_id"] = prompts.prompt_id.to_numpy()[rows["item"]]

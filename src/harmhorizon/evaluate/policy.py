@@ -36,6 +36,17 @@ def attack(env, model, seed: int, records: list | None = None) -> pd.DataFrame:
     return prefill_attack(env, model, env.prefill_sets(), env.prefill_samples, seed + 2, records=records)
 
 
+def check_redrawn(drawn: pd.DataFrame, committed: pd.DataFrame, path, method: str, seed: int) -> None:
+    """Fails unless an attack drawn again (``attack``) has the harm_rate, recovery_rate and n of the run's prefill.csv
+    (``committed``, read from ``path``) at every depth: kept samples are the draws behind the committed numbers."""
+    drawn, committed = drawn.set_index("k"), committed.set_index("k")
+    for column in ("harm_rate", "recovery_rate", "n"):
+        again, kept = drawn.loc[committed.index, column].to_numpy(float), committed[column].to_numpy(float)
+        if not np.allclose(again, kept, rtol=0, atol=1e-12, equal_nan=True):
+            raise ValueError(f"{path}: the attack drawn again gives {column} {again.tolist()}, the file {kept.tolist()}; "
+                             f"rerun rule evaluate for {method} seed {seed} (same machine and threads)")
+
+
 def rank_attack(env, model, seed: int, records: list | None = None) -> pd.DataFrame:
     """The rank-assisted prefill (``evaluate.prefill.rank_assisted_attack``) at the seed the evaluation of seed ``seed``
     gives its sampled attack (seed + 2), so that both attacks draw their continuations alike."""

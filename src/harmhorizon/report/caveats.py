@@ -13,7 +13,7 @@ from ..evaluate.verdicts import attack_depth
 from ..intervals import t_interval, welch_difference
 from ..methods.families import family_of
 from .latex import booktabs_table, fmt, fmt_interval, macro_words, texttt
-from .real import method_order, method_palette
+from .real import method_order, method_palette, utility_deltas
 
 ENVIRONMENTS = {"synthetic": "automaton", "real": "chat model"}
 ATTACKS = {"sampled": "sampled prefill", "rank_assisted": "rank-assisted prefill"}
@@ -155,6 +155,7 @@ def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str
     seeds, method − reference), the KL to the reference along benign reference responses (nats per response, t
     interval), and on the chat model the change in NLL per token of human-written benign answers (``utility``)."""
     rows = []
+    deltas = utility_deltas(utility) if utility is not None else None
     for env, table in runs.items():
         base = table[table.method == "base"]
         for method in [m for m in dict.fromkeys(table.method) if m != "base"]:
@@ -165,10 +166,8 @@ def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str
                    "benign refusal": cell(welch_difference(part.benign_refusal_rate, base.benign_refusal_rate)),
                    "benign recovery": cell(welch_difference(part.benign_recovery_rate, base.benign_recovery_rate)),
                    "benign KL": cell(nonnegative(t_interval(part.benign_kl))), "utility": "--"}
-            if env == "real" and utility is not None:
-                mine = utility[utility.method == method]
-                per_seed = [float((g.nll - g.nll_reference).sum() / g.n_tokens.sum()) for _, g in mine.groupby("seed")]
-                row["utility"] = cell(t_interval(per_seed))
+            if env == "real" and deltas is not None:
+                row["utility"] = cell(t_interval(deltas[deltas.method == method].delta))
             rows.append(row)
     frame = pd.DataFrame(rows)
     return booktabs_table(frame, caption=r"Benign cost against the reference (E7): the change in the refusal rate on "

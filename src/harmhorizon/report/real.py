@@ -326,6 +326,13 @@ def _metric_word(metric: str) -> str:
 
 
 # -- verdicts (decided by harmhorizon.evaluate.verdicts; formatted here) ------------------------------------
+def utility_deltas(utility: pd.DataFrame) -> pd.DataFrame:
+    """Per method and seed, the change in NLL per token of the benign answers against the reference (aligned −
+    reference; the ratio of sums over items): columns method, seed, delta."""
+    return utility.groupby(["method", "seed"]).apply(
+        lambda g: float((g.nll - g.nll_reference).sum() / g.n_tokens.sum()), include_groups=False).rename("delta").reset_index()
+
+
 def utility_numbers(utility: pd.DataFrame, methods) -> dict:
     """Benign utility (real/utility.py) as macros: the reference's NLL per answer token, the number of items, and per
     method the change in NLL per token against the reference (aligned − reference; per seed the ratio of sums over
@@ -338,9 +345,7 @@ def utility_numbers(utility: pd.DataFrame, methods) -> dict:
     first = first[first.seed == first.seed.iloc[0]]
     numbers = {"RealUtilityItems": fmt(len(first)),
                "RealUtilityReferenceNll": fmt(float(first.nll_reference.sum() / first.n_tokens.sum()), 3)}
-    per_seed = utility.groupby(["method", "seed"]).apply(
-        lambda g: float((g.nll - g.nll_reference).sum() / g.n_tokens.sum()), include_groups=False).rename("delta")
-    per_seed = per_seed.reset_index()
+    per_seed = utility_deltas(utility)
     words = macro_words(["base", *methods])
     for method in methods:
         mean, low, high, _ = t_interval(per_seed[per_seed.method == method].delta)
