@@ -62,6 +62,21 @@ def check_real_config(real: dict) -> None:
         check_h_deep(method, f"real.methods.{name}")
         if name == "base":
             raise ConfigError("real.methods.base: 'base' is reserved for the unaligned model; rename the method")
+    check_reward_models(real, "real")
+
+
+def check_reward_models(section: dict, where: str) -> None:
+    """A method's ``reward_model`` names an entry of the section's ``reward_models`` and an on-policy objective."""
+    for name, method in section["methods"].items():
+        proxy = method.get("reward_model")
+        if proxy is None:
+            continue
+        if proxy not in section.get("reward_models", {}):
+            raise ConfigError(f"{where}.methods.{name}.reward_model = {proxy!r} is not a key of {where}.reward_models "
+                              f"({sorted(section.get('reward_models', {}))}); add it there")
+        if method["objective"] not in ("rlhf", "recovery_rl", "h_deep"):
+            raise ConfigError(f"{where}.methods.{name}: reward_model needs an on-policy objective (rlhf, recovery_rl, "
+                              f"h_deep), not {method['objective']}; remove it or change the objective")
 
 
 def check_h_deep(method: dict, where: str) -> None:
@@ -86,6 +101,7 @@ def check_synthetic_config(synthetic: dict, automaton: dict) -> None:
         raise ConfigError(f"synthetic.shared_parameters.K = {shared['K']} must be at most exact.automaton.T - 1 = {T - 1} "
                           "(positions past K must exist); lower it")
     needs = {"recovery": ("mu", "gamma"), "recovery_rl": ("mu", "gamma"), "h_deep": ("mu", "gamma")}
+    check_reward_models(synthetic, "synthetic")
     for name, method in synthetic["methods"].items():
         if name == "base":
             raise ConfigError("synthetic.methods.base: 'base' is reserved for the unaligned model; rename the method")

@@ -38,6 +38,7 @@ if "synthetic" in config:
     ENV_SETTINGS["synthetic"] = {
         "automaton": config["exact"]["automaton"],
         "vocabulary": SYN["vocabulary"],
+        "reward_models": SYN.get("reward_models", {}),
         "evaluation": {
             key: value
             for key, value in SYN_EVALUATION.items()
@@ -63,6 +64,7 @@ ENV_SETTINGS["real"] = {
         k: REAL[k]
         for k in ("judge", "sampling", "training", "refusal_text", "recovery_phrase")
     },
+    "reward_models": REAL.get("reward_models", {}),
     "evaluation": {k: v for k, v in REAL["evaluation"].items() if k != "verdicts"},
 }
 COLLECT_SETTINGS["real"] = {
@@ -105,6 +107,25 @@ def env_inputs(wildcards):
         "reference": f"work/real/reference/{wildcards.model}",
         "samples": f"work/real/{wildcards.model}/base_samples.csv",
     }
+
+
+def align_inputs(wildcards):
+    """`env_inputs` and, for a method that aligns against a learned harm model (E7), its fitted folder."""
+    inputs = env_inputs(wildcards)
+    proxy = method_config(wildcards).get("reward_model")
+    if proxy is not None:
+        inputs["reward_model"] = f"work/{wildcards.env}/{wildcards.model}/reward_models/{proxy}/final"
+    return inputs
+
+
+def reward_model_envs():
+    """The environments whose config names learned harm models (E7), in the config's order."""
+    return [env for env in ("synthetic", "real") if config.get(env, {}).get("reward_models")]
+
+
+def reward_model_outputs():
+    """results/<env>/<model>/reward_model.csv of every environment with learned harm models."""
+    return [f"results/{env}/{PAPER_MODEL[env]}/reward_model.csv" for env in reward_model_envs()]
 
 
 def evaluate_inputs(wildcards):

@@ -70,7 +70,7 @@ ruleorder: real_information > information
 rule align:
     """Train one method of the registry from the reference model, for one seed (trl; resumes from checkpoints)."""
     input:
-        unpack(env_inputs),
+        unpack(align_inputs),
     output:
         model=directory("work/{env}/{model}/aligned/{method}/seed{seed}/final"),
         grad="results/{env}/{model}/runs/{method}/seed{seed}/grad.csv",

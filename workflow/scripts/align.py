@@ -24,7 +24,11 @@ fix_torch_threads(snakemake.params.torch_threads)
 inputs = dict(snakemake.input.items())
 env = load_environment(snakemake.wildcards.env, snakemake.params.environment, inputs)
 method, seed = snakemake.wildcards.method, int(snakemake.wildcards.seed)
-digest = hashlib.sha256(b"".join(Path(inputs[key]).read_bytes() for key in sorted(inputs) if key != "reference"))
+# The base samples' bytes and a learned harm model's weights (the reference's folder is not hashed).
+hashed = [Path(inputs[key]) for key in sorted(inputs) if Path(inputs[key]).is_file()]
+if "reward_model" in inputs:
+    hashed.append(Path(inputs["reward_model"]) / "model.safetensors")
+digest = hashlib.sha256(b"".join(path.read_bytes() for path in hashed))
 discard_stale_checkpoints(snakemake.params.workdir, {
     "method": snakemake.params.method, "environment": snakemake.params.environment, "seed": seed,
     "base_samples_sha256": digest.hexdigest(),

@@ -28,15 +28,16 @@ ENVIRONMENTS = ("synthetic", "real")
 def load_environment(name: str, settings: dict, inputs: dict):
     """The environment ``name`` of a rule: its settings (``params.environment``) and the reference model and
     judged base samples among its inputs (``reference``; ``harmful`` and ``benign``, or ``samples``,
-    ``prefill_source`` and the attacker's model ``attacker``)."""
+    ``prefill_source`` and the attacker's model ``attacker``; a fitted learned harm model ``reward_model``)."""
     if name == "synthetic":
         from .automaton import AutomatonEnvironment
 
         return AutomatonEnvironment.from_config(settings["automaton"], settings, inputs.get("reference", ""),
-                                                inputs.get("harmful"), inputs.get("benign"))
+                                                inputs.get("harmful"), inputs.get("benign"), inputs.get("reward_model"))
     if name == "real":
         from .chat import ChatEnvironment
 
         return ChatEnvironment.from_config(inputs["reference"], settings, inputs.get("samples"),
-                                           prefill_source_csv=inputs.get("prefill_source"), attacker_dir=inputs.get("attacker"))
+                                           prefill_source_csv=inputs.get("prefill_source"), attacker_dir=inputs.get("attacker"),
+                                           reward_model_dir=inputs.get("reward_model"))
     raise ValueError(f"unknown environment {name!r}; use one of {ENVIRONMENTS}")

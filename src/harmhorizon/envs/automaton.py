@@ -23,6 +23,7 @@ from ..evaluate.sampling import sample_continuations
 from ..methods.data import augmentation_examples, preference_pairs
 from ..methods.circuit_breaker import RerouteRows
 from ..methods.penalties import TokenRecoveryPenalty
+from ..methods.reward_model import reward_scorer
 from ..synthetic.data import AutomatonJudge, ids_to_text
 from ..synthetic.data import sample_responses as sample_automaton
 from ..synthetic.vocab import END, PAD, Vocabulary
@@ -72,15 +73,22 @@ class AutomatonEnvironment:
     prefill_batch_size: int = 1024
     # False for models without a KV cache (the exact policy as a model, ``synthetic.model.AutomatonLM``).
     use_cache: bool = True
+    # The config's learned harm models (``reward_models``) and the fitted one a run reads (E7, methods.reward_model).
+    reward_models: dict = field(default_factory=dict)
+    reward_model_dir: str | None = None
     name: str = field(default="automaton", init=False)
 
     @classmethod
-    def from_config(cls, automaton_params: dict, synthetic: dict, base_dir, harmful_csv=None, benign_csv=None):
-        """From the config sections it reads: ``exact.automaton``, ``synthetic.vocabulary`` (and ``evaluation``)."""
+    def from_config(cls, automaton_params: dict, synthetic: dict, base_dir, harmful_csv=None, benign_csv=None,
+                    reward_model_dir=None):
+        """From the config sections it reads: ``exact.automaton``, ``synthetic.vocabulary`` (and ``evaluation``,
+        ``reward_models``); ``reward_model_dir``: a fitted learned harm model (rule reward_model)."""
         read = lambda path: pd.read_csv(path) if path is not None else None  # noqa: E731
         return cls(Automaton(**automaton_params), Vocabulary(**synthetic["vocabulary"]),
                    None if base_dir is None else str(base_dir),
-                   synthetic.get("evaluation", {}), read(harmful_csv), read(benign_csv))
+                   synthetic.get("evaluation", {}), read(harmful_csv), read(benign_csv),
+                   reward_models=synthetic.get("reward_models", {}),
+                   reward_model_dir=None if reward_model_dir is None else str(reward_model_dir))
 
     # -- the world ------------------------------------------------------------------------------------
     @property
@@ -309,14 +317,34 @@ class AutomatonEnvironment:
         return [{"prompt": p} for p in self.harmful.prompt.iloc[rng.integers(len(self.harmful), size=method["n_examples"])]]
 
     def harm_reward(self, method: dict):
-        """Reward −h for GRPO: the completion token ids judged under the method's m (and sharp horizon K)."""
+        """Reward −h for GRPO: the completion token ids judged under the method's m (and sharp horizon K); with the
+        method's ``reward_model``, −r̂ of the completion up to its stop (methods.reward_model)."""
         judge = self.judge(method.get("m"), method.get("K"))
+        if method.get("reward_model"):
+            scorer, ids = reward_scorer(self, method), self.vocab.token_to_id
+
+            def proxy(prompts, completions, completion_ids, **kwargs):
+                lengths = judge.parse([list(c) for c in completion_ids])["length"]
+                return list(-scorer([[ids[w] for w in p.split()] for p in prompts],
+                                    [list(c)[: int(n)] for c, n in zip(completion_ids, lengths)]))
+
+            proxy.__name__ = "negative_learned_harm"
+            return proxy
 
         def reward(prompts, completions, completion_ids, **kwargs):
             return list(-judge([[0]] * len(completion_ids), [list(c) for c in completion_ids])["harm"])
 
         reward.__name__ = "negative_harm"
         return reward
+
+    def reward_model_data(self) -> dict:
+        """{"train", "heldout"}: (prompts, responses, h) of the harmful pool, h under the automaton's m; the last
+        fifth is held out (the fit's diagnostics)."""
+        sequences = frame_sequences(self.harmful, self.vocab)
+        h = self.label([p for p, _ in sequences], [r for _, r in sequences])["harm"]
+        cut = int(0.8 * len(sequences))
+        part = lambda rows, labels: ([p for p, _ in rows], [r for _, r in rows], np.asarray(labels, dtype=float))  # noqa: E731
+        return {"train": part(sequences[:cut], h[:cut]), "heldout": part(sequences[cut:], h[cut:])}
 
     def recovery_reward(self, method: dict):
         """Reward −μ Σ_{t≥2} γ^t 1{y_<t harmful} 1{y_t ∉ R} for GRPO (the P5 penalty as a sequence reward, summed

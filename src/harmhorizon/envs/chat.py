@@ -22,6 +22,7 @@ import torch
 from ..evaluate.sampling import sample_continuations
 from ..methods.circuit_breaker import RerouteRows
 from ..methods.penalties import PhraseRecoveryPenalty
+from ..methods.reward_model import reward_scorer
 from ..real.chat import decode, stop_ids
 from ..real.judge import Judge, build_judge
 from ..real.models import default_device, load_model, load_tokenizer
@@ -65,26 +66,33 @@ class ChatEnvironment:
     gradient_every: int = 1
     prefill_source: pd.DataFrame | None = None
     attacker_dir: str | None = None
+    # The config's learned harm models (``reward_models``) and the fitted one a run reads (E7, methods.reward_model).
+    reward_models: dict = field(default_factory=dict)
+    reward_model_dir: str | None = None
     name: str = field(default="chat", init=False)
 
     @classmethod
-    def from_config(cls, model_dir, real: dict, samples_csv=None, device=None, prefill_source_csv=None, attacker_dir=None):
-        """From the ``real`` settings a model run reads (judge, sampling, evaluation, training, phrases);
+    def from_config(cls, model_dir, real: dict, samples_csv=None, device=None, prefill_source_csv=None, attacker_dir=None,
+                    reward_model_dir=None):
+        """From the ``real`` settings a model run reads (judge, sampling, evaluation, training, phrases, reward_models);
         ``prefill_source_csv``: the attacker's harmful responses (rule real_prefill_source), else the reference's;
-        ``attacker_dir``: the attacker's model (the imported one), which the rank-assisted prefill consults."""
+        ``attacker_dir``: the attacker's model (the imported one), which the rank-assisted prefill consults;
+        ``reward_model_dir``: a fitted learned harm model (rule reward_model)."""
         tokenizer = load_tokenizer(model_dir)
         read = lambda path: parse_ids(pd.read_csv(path, keep_default_na=False)) if path is not None else None  # noqa: E731
         lora = real["training"]["lora"] if real["training"]["finetune"] == "lora" else None
         return cls(str(model_dir), tokenizer, build_judge(real["judge"]), real["sampling"], real["evaluation"],
                    read(samples_csv), {"refusal_text": real["refusal_text"], "recovery_phrase": real["recovery_phrase"]},
                    lora, device or default_device(), real["training"]["gradient_every"], read(prefill_source_csv),
-                   None if attacker_dir is None else str(attacker_dir))
+                   None if attacker_dir is None else str(attacker_dir), real.get("reward_models", {}),
+                   None if reward_model_dir is None else str(reward_model_dir))
 
     def __post_init__(self):
-        self._requests = {}
+        self._requests, self._prompt_ids = {}, {}
         if self.samples is not None:
             for row in self.samples.drop_duplicates("prompt_id").itertuples():
                 self._requests[tuple(row.prompt_ids)] = (row.request, row.kind == "harmful")
+                self._prompt_ids[row.prompt_text] = list(row.prompt_ids)
 
     # -- the world ------------------------------------------------------------------------------------
     @property
@@ -247,7 +255,16 @@ class ChatEnvironment:
         return [{"prompt": p, "request": x} for p, x in zip(prompts.prompt_text, prompts.request)]
 
     def harm_reward(self, method: dict):
-        """Reward −h(request, completion) for GRPO (trl passes the dataset's ``request`` column by name)."""
+        """Reward −h(request, completion) for GRPO (trl passes the dataset's ``request`` column by name); with the
+        method's ``reward_model``, −r̂(prompt, completion) (methods.reward_model)."""
+        if method.get("reward_model"):
+            scorer, prompt_ids = reward_scorer(self, method), self._prompt_ids
+
+            def proxy(prompts, completion_ids, **_):
+                return list(-scorer([prompt_ids[p] for p in prompts], [list(c) for c in completion_ids]))
+
+            proxy.__name__ = "negative_learned_harm"
+            return proxy
         judge = self.judge
 
         def reward(completions, request, **_):
@@ -258,6 +275,15 @@ class ChatEnvironment:
 
     def refusal_data(self, method: dict, rng, seed: int) -> list[dict]:
         return self._sft_rows()
+
+    def reward_model_data(self) -> dict:
+        """{"train", "heldout"}: (prompts, responses, h) of the judged reference samples: every train response
+        (harmful and benign requests), and the held-out harmful ones (the fit's diagnostics)."""
+        def part(rows):
+            return list(map(list, rows.prompt_ids)), list(map(list, rows.response_ids)), rows.harm.to_numpy(dtype=float)
+
+        train = self.samples[self.samples.split == "train"]
+        return {"train": part(train), "heldout": part(self._rows("eval", "harmful"))}
 
     def augmentation_data(self, method: dict, rng, seed: int):
         """The sft data + harmful prefixes (uniform length 1..min(len, max_prefix)) followed by the recovery phrase."""

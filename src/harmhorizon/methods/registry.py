@@ -39,6 +39,7 @@ import torch
 from datasets import Dataset
 from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
+from . import families
 from .families import FAMILIES, FAMILY
 from .trainers import (COMMON, CircuitBreakerConfig, CircuitBreakerTrainer, DeepObjectiveConfig, DeepObjectiveTrainer,
                        RecoveryPenaltyConfig, RecoveryPenaltyTrainer, train)
@@ -146,7 +147,9 @@ def objective_of(method: dict) -> Objective:
 
 
 def family_of(method: dict) -> str:
-    return objective_of(method).family
+    """The method's family (``methods.families.family_of``), after checking its objective is registered here."""
+    objective_of(method)
+    return families.family_of(method)
 
 
 def trl_config(objective: Objective, method: dict, env, output_dir, seed: int):
