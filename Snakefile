@@ -34,6 +34,7 @@ include: "workflow/rules/real.smk"
 include: "workflow/rules/runs.smk"
 include: "workflow/rules/frontier.smk"
 include: "workflow/rules/shared.smk"
+include: "workflow/rules/reward_model.smk"
 include: "workflow/rules/caveats.smk"
 include: "workflow/rules/paper.smk"
 

@@ -1,8 +1,10 @@
-"""E7: both prefill attacks and circuit breakers set side by side across the neural environments (figure, table, macros)."""
+"""E7: both prefill attacks, circuit breakers and RLHF against a learned harm model, side by side across the neural
+environments (figures, tables, macros)."""
 
 
 rule caveats_report:
-    """Continuation harm under the sampled and the rank-assisted prefill, E7's verdicts and their macros."""
+    """Continuation harm under the sampled and the rank-assisted prefill, a learned harm model's I_t and its runs' KL,
+    E7's verdicts and their macros."""
     input:
         unpack(caveat_inputs),
     output:
@@ -23,6 +25,17 @@ rule caveats_report:
             caption="../report/caveats_benign_cost.rst",
             category="Caveats and peer baselines",
         ),
+        reward_model_pdf="results/figures/caveats/reward_model.pdf",
+        reward_model_png=report(
+            "results/figures/caveats/reward_model.png",
+            caption="../report/caveats_reward_model.rst",
+            category="Caveats and peer baselines",
+        ),
+        reward_model_table=report(
+            "results/tables/caveats/reward_model.tex",
+            caption="../report/caveats_reward_model_table.rst",
+            category="Caveats and peer baselines",
+        ),
     log:
         "logs/caveats/report.log",
     benchmark:
@@ -37,5 +50,7 @@ rule caveats_report:
             env: ENV_SETTINGS[env]["evaluation"]["rank_attack"]["top_k"]
             for env in CAVEAT_ENVS
         },
+        reward_model_envs=reward_model_envs(),
+        comparator=PREDICTIONS["reward_model"]["comparator"],
     script:
         "../scripts/caveats_report.py"

@@ -114,18 +114,25 @@ def align_inputs(wildcards):
     inputs = env_inputs(wildcards)
     proxy = method_config(wildcards).get("reward_model")
     if proxy is not None:
-        inputs["reward_model"] = f"work/{wildcards.env}/{wildcards.model}/reward_models/{proxy}/final"
+        inputs["reward_model"] = (
+            f"work/{wildcards.env}/{wildcards.model}/reward_models/{proxy}/final"
+        )
     return inputs
 
 
 def reward_model_envs():
     """The environments whose config names learned harm models (E7), in the config's order."""
-    return [env for env in ("synthetic", "real") if config.get(env, {}).get("reward_models")]
+    return [
+        env for env in ("synthetic", "real") if config.get(env, {}).get("reward_models")
+    ]
 
 
 def reward_model_outputs():
     """results/<env>/<model>/reward_model.csv of every environment with learned harm models."""
-    return [f"results/{env}/{PAPER_MODEL[env]}/reward_model.csv" for env in reward_model_envs()]
+    return [
+        f"results/{env}/{PAPER_MODEL[env]}/reward_model.csv"
+        for env in reward_model_envs()
+    ]
 
 
 def evaluate_inputs(wildcards):
@@ -287,13 +294,13 @@ PAPER_FIGURES = {
         "real_prefill",
         "real_grad_profile",
     ],
-    "caveats": ["attacks"],
+    "caveats": ["attacks", "reward_model"],
 }
 PAPER_TABLES = {
     "exact": ["identities", "horizons", "paper_results", "ablation"],
     "synthetic": ["summary", "verdicts", "gradient_test", "matched"],
     "real": ["summary", "verdicts"],
-    "caveats": ["verdicts", "benign_cost"],
+    "caveats": ["verdicts", "benign_cost", "reward_model"],
     "reproducibility": ["wall_time", "performance"],
 }
 REPRODUCIBILITY_NUMBERS = "results/reproducibility/numbers.json"
@@ -350,7 +357,8 @@ def shared_runs(wildcards):
 
 
 def caveat_inputs(wildcards):
-    """attack.csv, verdicts.csv and runs.csv of every neural environment of the paper."""
+    """attack.csv, verdicts.csv and runs.csv of every neural environment of the paper, and where the config names
+    learned harm models, reward_model.csv, reward_model_fit.csv and kl_profile.csv."""
     inputs = {}
     for env in CAVEAT_ENVS:
         folder = f"results/{env}/{PAPER_MODEL[env]}"
@@ -361,4 +369,11 @@ def caveat_inputs(wildcards):
         }
     if "real" in CAVEAT_ENVS:
         inputs["real_utility"] = f"results/real/{PAPER_MODEL['real']}/utility.csv"
+    for env in reward_model_envs():
+        folder = f"results/{env}/{PAPER_MODEL[env]}"
+        inputs |= {
+            f"{env}_reward_model": f"{folder}/reward_model.csv",
+            f"{env}_reward_model_fit": f"{folder}/reward_model_fit.csv",
+            f"{env}_kl": f"{folder}/kl_profile.csv",
+        }
     return inputs

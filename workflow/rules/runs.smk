@@ -202,6 +202,7 @@ rule verdicts:
         prefill="results/{env}/{model}/prefill.csv",
         summary="results/{env}/{model}/summary.csv",
         attack="results/{env}/{model}/attack.csv",
+        kl="results/{env}/{model}/kl_profile.csv",
         predictions=str(REPO / "config/predictions.yaml"),
     output:
         "results/{env}/{model}/verdicts.csv",
@@ -214,6 +215,7 @@ rule verdicts:
     params:
         methods=lambda wildcards: config[wildcards.env]["methods"],
         verdicts=lambda wildcards: VERDICT_SETTINGS[wildcards.env],
+        reward_models=lambda wildcards: config[wildcards.env].get("reward_models", {}),
     script:
         "../scripts/verdicts.py"
 

@@ -1,10 +1,12 @@
-"""Rule caveats_report: E7's figure (continuation harm under both prefill attacks), table and macros
-(harmhorizon.report.caveats; the verdicts are evaluate.verdicts.caveat_verdicts's, from rule verdicts)."""
+"""Rule caveats_report: E7's figures (continuation harm under both prefill attacks; a learned harm model's I_t and its
+runs' KL), tables and macros (harmhorizon.report.caveats; the verdicts are evaluate.verdicts.caveat_verdicts's and
+reward_model_verdicts's, from rule verdicts)."""
 
 import pandas as pd
 
 from harmhorizon.io import atomic_path, setup_logging
-from harmhorizon.report.caveats import attack_figure, benign_cost_table, caveat_numbers, caveat_table, horizon_of
+from harmhorizon.report.caveats import (attack_figure, benign_cost_table, caveat_numbers, caveat_table, horizon_of,
+                                        reward_model_figure, reward_model_numbers, reward_model_table)
 from harmhorizon.report.figures import save_figure
 from harmhorizon.report.latex import write_numbers
 
@@ -16,7 +18,6 @@ numbers = {}
 for env in envs:
     numbers |= caveat_numbers(env, attacks[env], verdicts[env], runs[env], methods[env], ks[env],
                               snakemake.params.top_k[env])
-write_numbers(numbers, snakemake.output.numbers)
 save_figure(attack_figure(attacks, methods, {env: horizon_of(runs[env]) for env in envs}), snakemake.output.pdf,
             snakemake.output.png)
 with atomic_path(snakemake.output.table) as tmp:
@@ -24,3 +25,13 @@ with atomic_path(snakemake.output.table) as tmp:
 utility = pd.read_csv(snakemake.input.real_utility) if "real_utility" in snakemake.input.keys() else None
 with atomic_path(snakemake.output.benign_cost) as tmp:
     tmp.write_text(benign_cost_table(runs, utility, snakemake.rule))
+
+proxies, comparator = snakemake.params.reward_model_envs, snakemake.params.comparator
+tables, fits, kl = ({env: read(env, name) for env in proxies} for name in ("reward_model", "reward_model_fit", "kl"))
+for env in proxies:
+    numbers |= reward_model_numbers(env, fits[env], verdicts[env], runs[env], methods[env], comparator)
+write_numbers(numbers, snakemake.output.numbers)
+save_figure(reward_model_figure(tables, kl, methods, comparator), snakemake.output.reward_model_pdf,
+            snakemake.output.reward_model_png)
+with atomic_path(snakemake.output.reward_model_table) as tmp:
+    tmp.write_text(reward_model_table({env: verdicts[env] for env in proxies}, fits, methods, snakemake.rule))

@@ -1,13 +1,13 @@
 """Rule verdicts: the environment's predictions decided by the statistic each names (harmhorizon.evaluate.verdicts).
 
 The rules of config/predictions.yaml: section ``frontier`` (the automaton's matched runs), ``gradient_test`` and
-``real`` and ``appendix_a`` (a chat model's recovery profile and attacks), and ``caveats`` (E7: both prefill attacks
-and circuit breakers, in either environment)."""
+``real`` and ``appendix_a`` (a chat model's recovery profile and attacks), ``caveats`` (E7: both prefill attacks
+and circuit breakers, in either environment) and ``reward_model`` (E7: alignment against a learned harm model)."""
 
 import pandas as pd
 import yaml
 
-from harmhorizon.evaluate.verdicts import caveat_verdicts, decide_verdicts, gradient_verdicts
+from harmhorizon.evaluate.verdicts import caveat_verdicts, decide_verdicts, gradient_verdicts, reward_model_verdicts
 from harmhorizon.io import setup_logging, write_csv
 
 log = setup_logging(snakemake.log[0])
@@ -27,5 +27,8 @@ if "gradient" in inputs:
 runs = pd.read_csv(snakemake.input.runs)
 table = pd.concat([table, caveat_verdicts(pd.read_csv(snakemake.input.attack), runs, snakemake.params.methods,
                                           snakemake.params.verdicts["ks"], registered["caveats"])], ignore_index=True)
+table = pd.concat([table, reward_model_verdicts(pd.read_csv(snakemake.input.kl), runs, snakemake.params.methods,
+                                                snakemake.params.reward_models, registered["reward_model"])],
+                  ignore_index=True)
 log.info("verdicts:\n%s", table.to_string(index=False))
 write_csv(table, snakemake.output[0])

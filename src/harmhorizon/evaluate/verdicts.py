@@ -322,6 +322,60 @@ def caveat_verdicts(attack: pd.DataFrame, runs: pd.DataFrame, methods: dict, ks,
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def kl_shares(kl: pd.DataFrame, first: int, after: float) -> pd.DataFrame:
+    """Per run (method, seed): the share of Σ_t KL_t at t ≤ ``first`` (``share_first``) and at t > ``after``
+    (``share_after``); NaN for a run without KL."""
+    def shares(part):
+        total = part.kl.clip(lower=0).sum()
+        return pd.Series({"share_first": part[part.t <= first].kl.clip(lower=0).sum() / total if total > 0 else np.nan,
+                          "share_after": part[part.t > after].kl.clip(lower=0).sum() / total if total > 0 else np.nan})
+
+    if kl.empty:
+        return pd.DataFrame(columns=["method", "seed", "share_first", "share_after"])
+    return kl.groupby(["method", "seed"])[["t", "kl"]].apply(shares).reset_index()
+
+
+def reward_model_verdicts(kl: pd.DataFrame, runs: pd.DataFrame, methods: dict, proxies: dict, rules: dict) -> pd.DataFrame:
+    """E7's learned harm model (config/predictions.yaml section ``reward_model``): each method aligned against a proxy
+    r̂ (``reward_model``) against the ``comparator`` (RLHF against h), on the KL profile (kl_profile.csv).
+
+    A proxy whose view k lies before the reference's t_ε: its KL share at t ≤ k minus the comparator's, one-sided
+    above ``kl_share_margin``; a whole-view proxy: its KL share past t_ε minus the comparator's, equivalence within
+    ±``kl_share_margin``. Welch 95% over seeds; collapsed and unmoved seeds left out; a view at or past t_ε untestable.
+    """
+    from ..methods.reward_model import Proxy
+
+    margin, comparator = rules["kl_share_margin"], rules["comparator"]
+    base_runs = runs[runs.method == "base"]
+    horizon = float(base_runs.t_epsilon.iloc[0]) if len(base_runs) else float("nan")
+    excluded = excluded_runs(runs)
+    kl = kl[[(m, int(s)) not in excluded for m, s in zip(kl.method, kl.seed)]]
+    rows = []
+    for name, spec in methods.items():
+        if not spec.get("reward_model") or spec["reward_model"] not in proxies:
+            continue
+        proxy = Proxy.from_config(spec["reward_model"], proxies[spec["reward_model"]])
+        early = proxy.view is not None
+        testable = math.isfinite(horizon) and (not early or proxy.view < horizon) and comparator in methods
+        first = proxy.view if early else 0
+        shares = kl_shares(kl[kl.method.isin([name, comparator])], first, horizon if math.isfinite(horizon) else np.inf)
+        column = "share_first" if early else "share_after"
+        mine, theirs = shares[shares.method == name][column], shares[shares.method == comparator][column]
+        mean, low, high, n = welch_difference(mine, theirs) if testable else (np.nan, np.nan, np.nan, 0)
+        if early:
+            prediction = (f"E7 (learned harm model, view {proxy.view}): alignment against it concentrates its KL where "
+                          "it decides")
+            metric, verdict = f"kl_share_t_le_{proxy.view} difference", one_sided_verdict(low, high, margin, False)
+        else:
+            prediction = (f"E7 (learned harm model, whole view, flip rate {proxy.noise:g}): noise changes how far "
+                          "alignment moves, not where")
+            metric, verdict = "kl_share_past_horizon difference", equivalence_verdict(low, high, margin)
+        rows.append({"prediction": prediction, "method": f"{name} - {comparator}", "metric": metric, "mean": mean,
+                     "ci_low": low, "ci_high": high, "n": int(n), "threshold": margin,
+                     "verdict": verdict if testable and n >= 2 else "untestable"})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
 def is_caveat_row(verdicts: pd.DataFrame) -> pd.Series:
     """The rows of `caveat_verdicts` (E7) in a verdicts table; the paper sets them apart from E5 and E6."""
     return verdicts.prediction.str.startswith("E7")

@@ -176,3 +176,134 @@ def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str
                           r"model the change in negative log-likelihood per token of human-written answers to benign "
                           r"questions (GSM8K). Drawn by rule " + texttt(rule) + ".", label="tab:benign-cost",
                           column_format="llllll", footnotesize=True)
+
+
+# -- E7: a learned harm model in place of h ---------------------------------------------------------------------------
+def reward_model_tables(information: dict, fits: list[dict], harm_information: pd.DataFrame,
+                        epsilon: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(reward_model.csv, reward_model_fit.csv) of one environment.
+
+    The first: per proxy and block (t_start, t_end], the reference's I_t under r̂ (``harm_information_rm`` and its
+    95% interval) beside I_t under h on the same block (``harm_information_h``). The second: per proxy, its view and
+    flip rate, its held-out fit (methods.reward_model.fit_diagnostics), the total I under each and each ε-horizon.
+    """
+    from ..horizon import epsilon_horizon
+
+    h = harm_information.rename(columns={"harm_information": "harm_information_h", "ci_low": "ci_low_h",
+                                         "ci_high": "ci_high_h"})
+    keep = ["t_start", "t_end", "t", "harm_information_h", "ci_low_h", "ci_high_h"] + (["exact"] if "exact" in h else [])
+    h = h[keep].rename(columns={"exact": "harm_information_h_exact"})
+    by_name = {fit["proxy"]: fit for fit in fits}
+    tables, summary = [], []
+    for name, table in information.items():
+        fit = by_name[name]
+        rm = table.rename(columns={"harm_information": "harm_information_rm", "ci_low": "ci_low_rm", "ci_high": "ci_high_rm"})
+        merged = rm[["t_start", "t_end", "harm_information_rm", "ci_low_rm", "ci_high_rm", "n"]].merge(
+            h, on=["t_start", "t_end"], how="inner")
+        merged.insert(0, "noise", fit["noise"])
+        merged.insert(0, "view", fit["view"])
+        merged.insert(0, "proxy", name)
+        tables.append(merged)
+        summary.append({**fit, "total_information_rm": float(merged.harm_information_rm.clip(lower=0).sum()),
+                        "total_information_h": float(merged.harm_information_h.clip(lower=0).sum()),
+                        "horizon_rm": epsilon_horizon(merged.t_end, merged.harm_information_rm, epsilon),
+                        "horizon_h": epsilon_horizon(merged.t_end, merged.harm_information_h, epsilon)})
+    columns = ["proxy", "view", "noise", "t_start", "t_end", "t", "harm_information_rm", "ci_low_rm", "ci_high_rm",
+               "harm_information_h", "ci_low_h", "ci_high_h", "n"]
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+    extra = [c for c in table.columns if c not in columns]
+    return table[columns + extra], pd.DataFrame(summary)
+
+
+def proxy_methods(methods: dict, comparator: str) -> list[str]:
+    """The comparator (RLHF against h) and every method aligned against a learned harm model."""
+    return [comparator] + [name for name, spec in methods.items() if spec.get("reward_model")]
+
+
+def reward_model_figure(tables: dict, kl: dict, methods: dict, comparator: str) -> plt.Figure:
+    """Per environment: left, the reference's I_t per token under h and under each learned harm model r̂ (95% bands
+    of the Monte Carlo); right, KL_t (mean over seeds, 95% band) of RLHF against h and against each r̂."""
+    envs = list(tables)
+    if not envs:
+        fig, ax = plt.subplots(figsize=(7.0, 1.0))
+        ax.text(0.5, 0.5, "no learned harm model in this configuration", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    fig, axes = plt.subplots(len(envs), 2, figsize=(7.0, 2.5 * len(envs) + 0.5), squeeze=False)
+    for (left, right), env in zip(axes, envs):
+        table = tables[env]
+        width = (table.t_end - table.t_start).clip(lower=1)
+        h = table.drop_duplicates(["t_start", "t_end"])
+        h_width = (h.t_end - h.t_start).clip(lower=1)
+        left.plot(h.t_end, h.harm_information_h / h_width, color="0.2", marker="o", markersize=3, label="$h$ (judge)")
+        left.fill_between(h.t_end, h.ci_low_h / h_width, h.ci_high_h / h_width, color="0.2", alpha=0.15, linewidth=0)
+        colours = sns.color_palette("colorblind", max(table.proxy.nunique(), 1))
+        for colour, (name, part) in zip(colours, table.groupby("proxy", sort=False)):
+            w = width[part.index]
+            left.plot(part.t_end, part.harm_information_rm / w, color=colour, marker="o", markersize=3,
+                      label=rf"$\hat r$ {name.replace('_', ' ')}")
+            left.fill_between(part.t_end, part.ci_low_rm / w, part.ci_high_rm / w, color=colour, alpha=0.15, linewidth=0)
+        left.set(xlabel="response position $t$", ylabel="$I_t$ per token", title=f"{ENVIRONMENTS[env]}: harm information",
+                 yscale="symlog", ylim=(0, None))
+        left.set_yscale("symlog", linthresh=1e-3)
+        left.legend(fontsize=7, frameon=False)
+        names = proxy_methods(methods[env], comparator)
+        part = kl[env][kl[env].method.isin(names)]
+        palette = method_palette(names)
+        sns.lineplot(part, x="t", y="kl", hue="method", hue_order=[n for n in names if n in set(part.method)],
+                     palette=palette, errorbar=("ci", 95) if part.seed.nunique() > 1 else None, ax=right)
+        right.set(xlabel="response position $t$", ylabel=r"KL$_t$ (nats)", title=f"{ENVIRONMENTS[env]}: KL by position",
+                  yscale="log")
+        right.legend(fontsize=7, frameon=False, title=None)
+    fig.tight_layout()
+    return fig
+
+
+def reward_model_numbers(env: str, fit: pd.DataFrame, verdicts: pd.DataFrame, runs: pd.DataFrame, methods: dict,
+                         comparator: str) -> dict[str, str]:
+    """Macros of one environment's learned harm models: per proxy its view, flip rate, held-out correlation with h,
+    total information and ε-horizon under r̂ against h's; per method aligned against one its E7 verdict and the
+    difference it rests on, and its true harm rate beside the comparator's (t-interval over seeds)."""
+    prefix = "RewardModel" + env.capitalize()
+    numbers = {}
+    words = macro_words(list(fit.proxy) + proxy_methods(methods, comparator))
+    for r in fit.itertuples():
+        word = prefix + words[r.proxy]
+        numbers |= {f"{word}View": fmt(int(r.view)) if pd.notna(r.view) else r"\text{all}", f"{word}Noise": fmt(r.noise),
+                    f"{word}Correlation": fmt(r.correlation_with_h, 2), f"{word}TotalRm": fmt(r.total_information_rm, 3),
+                    f"{word}TotalH": fmt(r.total_information_h, 3), f"{word}HorizonRm": fmt(r.horizon_rm),
+                    f"{word}HorizonH": fmt(r.horizon_h)}
+    rows = verdicts[verdicts.prediction.str.startswith("E7 (learned")]
+    for r in rows.itertuples():
+        name = r.method.split(" - ")[0]
+        numbers[f"{prefix}{words[name]}Difference"] = verdict_interval(r)
+        numbers[f"{prefix}{words[name]}Verdict"] = rf"\text{{{r.verdict}}}"
+    for name in proxy_methods(methods, comparator):
+        mean, low, high, _ = t_interval(runs[runs.method == name].harm_rate)
+        numbers[f"{prefix}{words[name]}HarmRate"] = (fmt_interval(mean, max(low, 0.0), min(high, 1.0))
+                                                     if np.isfinite(low) else r"\text{n/a}")
+    return numbers
+
+
+def reward_model_table(verdicts: dict, fits: dict, methods: dict, rule: str = "caveats_report") -> str:
+    """One row per method aligned against a learned harm model, both environments: the proxy's view and flip rate,
+    its ε-horizon against h's, the registered statistic (difference from RLHF against h) and its verdict."""
+    rows = []
+    for env, table in verdicts.items():
+        fit = fits[env].set_index("proxy")
+        for r in table[table.prediction.str.startswith("E7 (learned")].itertuples():
+            name = r.method.split(" - ")[0]
+            proxy = fit.loc[methods[env][name]["reward_model"]]
+            early = pd.notna(proxy.view)
+            rows.append({"environment": ENVIRONMENTS[env], "method": name.replace("_", " "),
+                         "view": fmt(int(proxy.view)) if early else "all", "flip rate": fmt(proxy.noise),
+                         r"$t_\varepsilon$ ($\hat r$ / $h$)": f"{fmt(proxy.horizon_rm)} / {fmt(proxy.horizon_h)}",
+                         "statistic": r"KL share, $t\le k$" if early else r"KL share past $t_\varepsilon$",
+                         "difference": verdict_cell(r._asdict())})
+    frame = pd.DataFrame(rows, columns=["environment", "method", "view", "flip rate", r"$t_\varepsilon$ ($\hat r$ / $h$)",
+                                        "statistic", "difference"])
+    return booktabs_table(frame, caption=r"RLHF against a learned harm model $\hat r$ (E7, \S\ref{sec:caveats}): the "
+                          r"proxy's view (response tokens it reads) and label flip rate, the reference's $\varepsilon$-horizon "
+                          r"under $\hat r$ and under $h$, and the registered statistic as a difference from RLHF against $h$ "
+                          r"(Welch 95\% interval over seeds) with its verdict. Drawn by rule " + texttt(rule) + ".",
+                          label="tab:reward-model", column_format="lllllll", footnotesize=True)
