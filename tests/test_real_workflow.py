@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import run_snakemake
+from test_reward_model import check_reward_model_outputs
 
 pytestmark = pytest.mark.workflow
 
@@ -72,6 +73,7 @@ def test_every_stage_writes_its_contract(session):
     assert (attack.continuation_harm_rate == attack.harm_rate).all()
     ranked, sampled = (attack[attack.attack == kind].set_index(["method", "seed", "k"]) for kind in ("rank_assisted", "sampled"))
     assert (ranked.n == sampled.n).all() and (ranked.prefilled == sampled.prefilled).all()
+    check_reward_model_outputs(out, real)
 
 
 def test_every_run_trains_its_configured_steps(session):

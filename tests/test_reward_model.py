@@ -139,3 +139,22 @@ def test_the_verdicts_read_kl_shares_against_the_comparator():
     assert table.loc["whole - rlhf", "verdict"] == "confirmed"  # both 1/2 past t_ε
     late = reward_model_verdicts(kl, runs.assign(t_epsilon=2.0), methods, proxies, {"comparator": "rlhf", "kl_share_margin": 0.1})
     assert late.set_index("method").loc["early - rlhf", "verdict"] == "untestable"  # view 2 is not before t_ε = 2
+
+
+def check_reward_model_outputs(out, section: dict) -> None:
+    """The workflow's E7 learned-harm-model files in ``out`` (results/<env>/<model>) for the config ``section``: one
+    block table and one fit row per proxy, no information under r̂ on a block that starts at or past its view (such
+    prefixes decide r̂: nothing is rolled out there), and one E7 verdict row per method aligned against a proxy."""
+    table, fit = pd.read_csv(out / "reward_model.csv"), pd.read_csv(out / "reward_model_fit.csv")
+    assert list(table.columns[:13]) == ["proxy", "view", "noise", "t_start", "t_end", "t", "harm_information_rm",
+                                        "ci_low_rm", "ci_high_rm", "harm_information_h", "ci_low_h", "ci_high_h", "n"]
+    assert set(table.proxy) == set(fit.proxy) == set(section["reward_models"])
+    for name, spec in section["reward_models"].items():
+        if spec.get("view") is not None:
+            past = table[(table.proxy == name) & (table.t_start >= spec["view"])]
+            assert len(past) and (past.harm_information_rm == 0).all(), name
+    assert fit.correlation_with_h.dropna().between(-1, 1).all() and (fit.mse >= 0).all()
+    verdicts = pd.read_csv(out / "verdicts.csv")
+    judged = verdicts[verdicts.prediction.str.startswith("E7 (learned")]
+    proxies = [name for name, spec in section["methods"].items() if spec.get("reward_model")]
+    assert sorted(judged.method) == sorted(f"{name} - rlhf" for name in proxies)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, load_config, run_snakemake
+from test_reward_model import check_reward_model_outputs
 from harmhorizon.plan import paper_model, runs
 
 pytestmark = pytest.mark.workflow
@@ -40,6 +41,7 @@ def test_the_session_run_writes_every_contract():
         frame = pd.read_csv(out / name)
         assert columns <= set(frame.columns) and len(frame), name
     _check_attacks(out)
+    check_reward_model_outputs(out, run_config()["synthetic"])
 
 
 def _check_attacks(out):
