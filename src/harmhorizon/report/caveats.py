@@ -263,7 +263,8 @@ def reward_model_numbers(env: str, fit: pd.DataFrame, verdicts: pd.DataFrame, ru
                          comparator: str) -> dict[str, str]:
     """Macros of one environment's learned harm models: per proxy its view, flip rate, held-out correlation with h,
     total information and ε-horizon under r̂ against h's; per method aligned against one its E7 verdict and the
-    difference it rests on, and its true harm rate beside the comparator's (t-interval over seeds)."""
+    difference it rests on; and, beside the comparator's, its true harm rate and benign KL (t-intervals over seeds),
+    its seed count and how many of them the collapse rule flags."""
     prefix = "RewardModel" + env.capitalize()
     numbers = {}
     words = macro_words(list(fit.proxy) + proxy_methods(methods, comparator))
@@ -279,9 +280,14 @@ def reward_model_numbers(env: str, fit: pd.DataFrame, verdicts: pd.DataFrame, ru
         numbers[f"{prefix}{words[name]}Difference"] = verdict_interval(r)
         numbers[f"{prefix}{words[name]}Verdict"] = rf"\text{{{r.verdict}}}"
     for name in proxy_methods(methods, comparator):
-        mean, low, high, _ = t_interval(runs[runs.method == name].harm_rate)
+        part = runs[runs.method == name]
+        mean, low, high, _ = t_interval(part.harm_rate)
         numbers[f"{prefix}{words[name]}HarmRate"] = (fmt_interval(mean, max(low, 0.0), min(high, 1.0))
                                                      if np.isfinite(low) else r"\text{n/a}")
+        mean, low, high, _ = nonnegative(t_interval(part.benign_kl))
+        numbers[f"{prefix}{words[name]}BenignKl"] = fmt_interval(mean, low, high) if np.isfinite(low) else r"\text{n/a}"
+        numbers[f"{prefix}{words[name]}Seeds"] = fmt(len(part))
+        numbers[f"{prefix}{words[name]}Collapsed"] = fmt(int(part.collapsed.astype(bool).sum()) if "collapsed" in part else 0)
     return numbers
 
 
