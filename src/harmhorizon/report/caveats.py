@@ -222,7 +222,8 @@ def proxy_methods(methods: dict, comparator: str) -> list[str]:
 
 def reward_model_figure(tables: dict, kl: dict, methods: dict, comparator: str) -> plt.Figure:
     """Per environment: left, the reference's I_t per token under h and under each learned harm model r̂ (95% bands
-    of the Monte Carlo); right, KL_t (mean over seeds, 95% band) of RLHF against h and against each r̂."""
+    of the Monte Carlo); right, KL_t (mean over seeds, 95% band; collapsed seeds included) of RLHF against h and
+    against each r̂, each r̂ in the colour of its run."""
     envs = list(tables)
     if not envs:
         fig, ax = plt.subplots(figsize=(7.0, 1.0))
@@ -237,8 +238,12 @@ def reward_model_figure(tables: dict, kl: dict, methods: dict, comparator: str) 
         h_width = (h.t_end - h.t_start).clip(lower=1)
         left.plot(h.t_end, h.harm_information_h / h_width, color="0.2", marker="o", markersize=3, label="$h$ (judge)")
         left.fill_between(h.t_end, h.ci_low_h / h_width, h.ci_high_h / h_width, color="0.2", alpha=0.15, linewidth=0)
-        colours = sns.color_palette("colorblind", max(table.proxy.nunique(), 1))
-        for colour, (name, part) in zip(colours, table.groupby("proxy", sort=False)):
+        names = proxy_methods(methods[env], comparator)
+        palette = method_palette(names)
+        # Each r̂ in the colour of the run aligned against it (right panel).
+        colour_of = {spec["reward_model"]: palette[name] for name, spec in methods[env].items() if spec.get("reward_model")}
+        for name, part in table.groupby("proxy", sort=False):
+            colour = colour_of.get(name, "0.5")
             w = width[part.index]
             left.plot(part.t_end, part.harm_information_rm / w, color=colour, marker="o", markersize=3,
                       label=rf"$\hat r$ {name.replace('_', ' ')}")
@@ -247,9 +252,7 @@ def reward_model_figure(tables: dict, kl: dict, methods: dict, comparator: str) 
                  yscale="symlog", ylim=(0, None))
         left.set_yscale("symlog", linthresh=1e-3)
         left.legend(fontsize=7, frameon=False)
-        names = proxy_methods(methods[env], comparator)
         part = kl[env][kl[env].method.isin(names)]
-        palette = method_palette(names)
         sns.lineplot(part, x="t", y="kl", hue="method", hue_order=[n for n in names if n in set(part.method)],
                      palette=palette, errorbar=("ci", 95) if part.seed.nunique() > 1 else None, ax=right)
         right.set(xlabel="response position $t$", ylabel=r"KL$_t$ (nats)", title=f"{ENVIRONMENTS[env]}: KL by position",
