@@ -114,9 +114,9 @@ VEGA_SINGH = {"reference": "no less harmful than the reference", "sampled": "at 
 
 
 def verdict_cell(row) -> str:
-    """'$mean\\,[low, high]$ verdict' of one verdict row ('--' without an interval)."""
+    """'$mean\\,[low, high]$ verdict' of one verdict row ('-- verdict' without an interval: untestable)."""
     if not np.isfinite(row["ci_low"]):
-        return "--"
+        return f"-- {VERDICT_WORDS[row['verdict']]}"
     return f"${fmt_interval(row['mean'], row['ci_low'], row['ci_high'])}$ {VERDICT_WORDS[row['verdict']]}"
 
 
