@@ -92,7 +92,8 @@ class ChatEnvironment:
         if self.samples is not None:
             for row in self.samples.drop_duplicates("prompt_id").itertuples():
                 self._requests[tuple(row.prompt_ids)] = (row.request, row.kind == "harmful")
-                self._prompt_ids[row.prompt_text] = list(row.prompt_ids)
+                if hasattr(row, "prompt_text"):  # the rendered prompt GRPO passes to a reward (harm_reward)
+                    self._prompt_ids[row.prompt_text] = list(row.prompt_ids)
 
     # -- the world ------------------------------------------------------------------------------------
     @property
