@@ -23,7 +23,7 @@ from ..evaluate.sampling import sample_continuations
 from ..methods.data import augmentation_examples, preference_pairs
 from ..methods.circuit_breaker import RerouteRows
 from ..methods.penalties import TokenRecoveryPenalty
-from ..methods.reward_model import reward_scorer
+from ..methods.reward_model import lazy_scorer
 from ..synthetic.data import AutomatonJudge, ids_to_text
 from ..synthetic.data import sample_responses as sample_automaton
 from ..synthetic.vocab import END, PAD, Vocabulary
@@ -321,7 +321,7 @@ class AutomatonEnvironment:
         method's ``reward_model``, −r̂ of the completion up to its stop (methods.reward_model)."""
         judge = self.judge(method.get("m"), method.get("K"))
         if method.get("reward_model"):
-            scorer, ids = reward_scorer(self, method), self.vocab.token_to_id
+            scorer, ids = lazy_scorer(self, method), self.vocab.token_to_id
 
             def proxy(prompts, completions, completion_ids, **kwargs):
                 lengths = judge.parse([list(c) for c in completion_ids])["length"]

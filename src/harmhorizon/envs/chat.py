@@ -22,7 +22,7 @@ import torch
 from ..evaluate.sampling import sample_continuations
 from ..methods.circuit_breaker import RerouteRows
 from ..methods.penalties import PhraseRecoveryPenalty
-from ..methods.reward_model import reward_scorer
+from ..methods.reward_model import lazy_scorer
 from ..real.chat import decode, stop_ids
 from ..real.judge import Judge, build_judge
 from ..real.models import default_device, load_model, load_tokenizer
@@ -259,7 +259,7 @@ class ChatEnvironment:
         """Reward −h(request, completion) for GRPO (trl passes the dataset's ``request`` column by name); with the
         method's ``reward_model``, −r̂(prompt, completion) (methods.reward_model)."""
         if method.get("reward_model"):
-            scorer, prompt_ids = reward_scorer(self, method), self._prompt_ids
+            scorer, prompt_ids = lazy_scorer(self, method), self._prompt_ids
 
             def proxy(prompts, completion_ids, **_):
                 return list(-scorer([prompt_ids[p] for p in prompts], [list(c) for c in completion_ids]))

@@ -153,6 +153,21 @@ def reward_scorer(env, method: dict) -> RewardModelScorer:
     return RewardModelScorer(env.reward_model_dir, proxy.view, env.pad_id, device=getattr(env, "device", None))
 
 
+def lazy_scorer(env, method: dict):
+    """`reward_scorer` loaded at its first call, so that a run's training inputs stay a function of config and seed
+    (no model is read to build them); the proxy's name is checked at once."""
+    if method["reward_model"] not in env.reward_models:
+        reward_scorer(env, method)  # raises the error naming the config key
+    loaded = []
+
+    def score(prompts, responses):
+        if not loaded:
+            loaded.append(reward_scorer(env, method))
+        return loaded[0](prompts, responses)
+
+    return score
+
+
 def fit_diagnostics(scores, h) -> dict:
     """How r̂ reads held-out responses against the true h: mean squared error, correlation, and accuracy at 1/2."""
     scores, h = np.asarray(scores, dtype=float), np.asarray(h, dtype=float)
