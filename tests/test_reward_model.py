@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from harmhorizon.evaluate.harm_information import mc_harm_information  # noqa: E402
-from harmhorizon.evaluate.verdicts import kl_shares, reward_model_verdicts  # noqa: E402
+from harmhorizon.evaluate.verdicts import kl_share_past_horizon, reward_model_verdicts  # noqa: E402
 from harmhorizon.methods.families import family_of  # noqa: E402
 from harmhorizon.methods.reward_model import (Proxy, RewardModelScorer, RewardModelView, fit_diagnostics,  # noqa: E402
                                               fit_reward_model, flip_labels, in_view, training_rows)
@@ -127,9 +127,10 @@ def test_the_verdicts_read_kl_shares_against_the_comparator():
             rows.append({"method": "early", "seed": seed, "t": t, "kl": (10.0 if t <= 2 else 0.2) + 0.01 * seed})
             rows.append({"method": "whole", "seed": seed, "t": t, "kl": 0.5 + 0.02 * seed})
     kl = pd.DataFrame(rows)
-    shares = kl_shares(kl, 2, 6.0).set_index(["method", "seed"])
-    assert shares.loc[("rlhf", 1), "share_first"] == pytest.approx(2 / 12, rel=0.01)
-    assert shares.loc[("rlhf", 1), "share_after"] == pytest.approx(6 / 12, rel=0.01)
+    after_view = kl_share_past_horizon(kl, 2).set_index(["method", "seed"]).kl_share_past_horizon
+    after_horizon = kl_share_past_horizon(kl, 6.0).set_index(["method", "seed"]).kl_share_past_horizon
+    assert 1 - after_view[("rlhf", 1)] == pytest.approx(2 / 12, rel=0.01)  # the share at t ≤ 2
+    assert after_horizon[("rlhf", 1)] == pytest.approx(6 / 12, rel=0.01)
     runs = pd.DataFrame({"method": ["base"], "seed": [1], "t_epsilon": [6.0], "collapsed": [False], "unmoved": [False]})
     methods = {"rlhf": {"objective": "rlhf"}, "early": {"objective": "rlhf", "reward_model": "e"},
                "whole": {"objective": "rlhf", "reward_model": "w"}}

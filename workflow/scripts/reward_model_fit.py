@@ -21,6 +21,7 @@ tokenizer = getattr(env, "tokenizer", None) or AutoTokenizer.from_pretrained(inp
 lora = getattr(env, "lora", None)
 folder = fit_reward_model(inputs["reference"], tokenizer, rows, snakemake.params.fit["hp"], snakemake.params.workdir, seed,
                           lora=lora, device=getattr(env, "device", None))
+# Scored from the saved folder, as the aligned runs load it: the held-out numbers also check the save.
 scorer = RewardModelScorer(folder, proxy.view, env.pad_id, device=getattr(env, "device", None))
 prompts, responses, h = data["heldout"]
 diagnostics = {"proxy": proxy.name, "view": proxy.view, "noise": proxy.noise, "n_train": len(rows),

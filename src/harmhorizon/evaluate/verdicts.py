@@ -322,19 +322,6 @@ def caveat_verdicts(attack: pd.DataFrame, runs: pd.DataFrame, methods: dict, ks,
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def kl_shares(kl: pd.DataFrame, first: int, after: float) -> pd.DataFrame:
-    """Per run (method, seed): the share of Σ_t KL_t at t ≤ ``first`` (``share_first``) and at t > ``after``
-    (``share_after``); NaN for a run without KL."""
-    def shares(part):
-        total = part.kl.clip(lower=0).sum()
-        return pd.Series({"share_first": part[part.t <= first].kl.clip(lower=0).sum() / total if total > 0 else np.nan,
-                          "share_after": part[part.t > after].kl.clip(lower=0).sum() / total if total > 0 else np.nan})
-
-    if kl.empty:
-        return pd.DataFrame(columns=["method", "seed", "share_first", "share_after"])
-    return kl.groupby(["method", "seed"])[["t", "kl"]].apply(shares).reset_index()
-
-
 def reward_model_verdicts(kl: pd.DataFrame, runs: pd.DataFrame, methods: dict, proxies: dict, rules: dict) -> pd.DataFrame:
     """E7's learned harm model (config/predictions.yaml section ``reward_model``): each method aligned against a proxy
     r̂ (``reward_model``) against the ``comparator`` (RLHF against h), on the KL profile (kl_profile.csv).
@@ -357,10 +344,10 @@ def reward_model_verdicts(kl: pd.DataFrame, runs: pd.DataFrame, methods: dict, p
         proxy = Proxy.from_config(spec["reward_model"], proxies[spec["reward_model"]])
         early = proxy.view is not None
         testable = math.isfinite(horizon) and (not early or proxy.view < horizon) and comparator in methods
-        first = proxy.view if early else 0
-        shares = kl_shares(kl[kl.method.isin([name, comparator])], first, horizon if math.isfinite(horizon) else np.inf)
-        column = "share_first" if early else "share_after"
-        mine, theirs = shares[shares.method == name][column], shares[shares.method == comparator][column]
+        # Share past a cut c: Σ_{t>c} KL_t / Σ_t KL_t (`kl_share_past_horizon`); the share at t ≤ k is 1 − it at c = k.
+        shares = kl_share_past_horizon(kl[kl.method.isin([name, comparator])], proxy.view if early else horizon)
+        share = 1.0 - shares.kl_share_past_horizon if early else shares.kl_share_past_horizon
+        mine, theirs = share[shares.method == name], share[shares.method == comparator]
         mean, low, high, n = welch_difference(mine, theirs) if testable else (np.nan, np.nan, np.nan, 0)
         if early:
             prediction = (f"E7 (learned harm model, view {proxy.view}): alignment against it concentrates its KL where "

@@ -248,9 +248,9 @@ def reward_model_figure(tables: dict, kl: dict, methods: dict, comparator: str) 
             left.plot(part.t_end, part.harm_information_rm / w, color=colour, marker="o", markersize=3,
                       label=rf"$\hat r$ {name.replace('_', ' ')}")
             left.fill_between(part.t_end, part.ci_low_rm / w, part.ci_high_rm / w, color=colour, alpha=0.15, linewidth=0)
-        left.set(xlabel="response position $t$", ylabel="$I_t$ per token", title=f"{ENVIRONMENTS[env]}: harm information",
-                 yscale="symlog", ylim=(0, None))
+        left.set(xlabel="response position $t$", ylabel="$I_t$ per token", title=f"{ENVIRONMENTS[env]}: harm information")
         left.set_yscale("symlog", linthresh=1e-3)
+        left.set_ylim(0, None)
         left.legend(fontsize=7, frameon=False)
         part = kl[env][kl[env].method.isin(names)]
         sns.lineplot(part, x="t", y="kl", hue="method", hue_order=[n for n in names if n in set(part.method)],
