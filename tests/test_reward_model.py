@@ -159,3 +159,36 @@ def check_reward_model_outputs(out, section: dict) -> None:
     judged = verdicts[verdicts.prediction.str.startswith("E7 (learned")]
     proxies = [name for name, spec in section["methods"].items() if spec.get("reward_model")]
     assert sorted(judged.method) == sorted(f"{name} - rlhf" for name in proxies)
+
+
+def test_the_matched_harm_rows_read_shares_at_each_level_without_collapsed_crossings():
+    rows = []
+    for seed in (1, 2, 3):
+        for fraction in (0.5, 0.25):
+            rows += [{"method": "rlhf", "seed": seed, "harm_fraction": fraction, "reason": "reached",
+                      "total_kl": 1.0, "kl_past_horizon": 0.40 + 0.01 * seed},
+                     {"method": "early", "seed": seed, "harm_fraction": fraction, "reason": "reached",
+                      "total_kl": 2.0, "kl_past_horizon": 0.10 + 0.01 * seed},  # share 0.05–0.065: 0.35 below
+                     {"method": "whole", "seed": seed, "harm_fraction": fraction,
+                      "reason": "collapsed" if fraction == 0.25 and seed > 1 else "reached",
+                      "total_kl": 0.5, "kl_past_horizon": 0.20 + 0.005 * seed}]  # share as the comparator's
+    matched = pd.DataFrame(rows)
+    runs = pd.DataFrame({"method": ["base"], "seed": [1], "t_epsilon": [6.0], "collapsed": [False], "unmoved": [False]})
+    methods = {"rlhf": {"objective": "rlhf"}, "early": {"objective": "rlhf", "reward_model": "e"},
+               "whole": {"objective": "rlhf", "reward_model": "w"}}
+    proxies = {"e": {"view": 2}, "w": {"view": None, "noise": 0.25}}
+    rules = {"comparator": "rlhf", "kl_share_margin": 0.1, "read_at_matched_harm": True}
+    kl = pd.DataFrame({"method": ["rlhf"] * 2, "seed": [1, 2], "t": [1, 1], "kl": [1.0, 1.0]})
+    table = reward_model_verdicts(kl, runs, methods, proxies, rules, matched)
+    at = table[table.metric.str.contains("at harm fraction")].set_index(["method", "metric"]).verdict
+    assert at[("early - rlhf", "kl_share_past_horizon at harm fraction 0.5 difference")] == "confirmed"
+    assert at[("whole - rlhf", "kl_share_past_horizon at harm fraction 0.5 difference")] == "confirmed"
+    # Two of three seeds' crossings at 0.25 are bracketed by a collapsed point: one seed left, untestable.
+    assert at[("whole - rlhf", "kl_share_past_horizon at harm fraction 0.25 difference")] == "untestable"
+    # A comparator that puts its KL where the early proxy does: the one-sided prediction is refuted.
+    same = matched.assign(kl_past_horizon=np.where(matched.method == "early", 0.8, matched.kl_past_horizon))
+    refuted = reward_model_verdicts(kl, runs, methods, proxies, rules, same)
+    assert (refuted[refuted.method == "early - rlhf"].verdict.iloc[1:] == "refuted").all()
+    # Without the registered switch no matched row is read.
+    assert not reward_model_verdicts(kl, runs, methods, proxies, rules | {"read_at_matched_harm": False},
+                                     matched).metric.str.contains("at harm fraction").any()

@@ -28,7 +28,7 @@ runs = pd.read_csv(snakemake.input.runs)
 table = pd.concat([table, caveat_verdicts(pd.read_csv(snakemake.input.attack), runs, snakemake.params.methods,
                                           snakemake.params.verdicts["ks"], registered["caveats"])], ignore_index=True)
 table = pd.concat([table, reward_model_verdicts(pd.read_csv(snakemake.input.kl), runs, snakemake.params.methods,
-                                                snakemake.params.reward_models, registered["reward_model"])],
+                                                snakemake.params.reward_models, registered["reward_model"], matched)],
                   ignore_index=True)
 log.info("verdicts:\n%s", table.to_string(index=False))
 write_csv(table, snakemake.output[0])

@@ -322,13 +322,16 @@ def caveat_verdicts(attack: pd.DataFrame, runs: pd.DataFrame, methods: dict, ks,
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def reward_model_verdicts(kl: pd.DataFrame, runs: pd.DataFrame, methods: dict, proxies: dict, rules: dict) -> pd.DataFrame:
+def reward_model_verdicts(kl: pd.DataFrame, runs: pd.DataFrame, methods: dict, proxies: dict, rules: dict,
+                          matched: pd.DataFrame | None = None) -> pd.DataFrame:
     """E7's learned harm model (config/predictions.yaml section ``reward_model``): each method aligned against a proxy
     r̂ (``reward_model``) against the ``comparator`` (RLHF against h), on the KL profile (kl_profile.csv).
 
     A proxy whose view k lies before the reference's t_ε: its KL share at t ≤ k minus the comparator's, one-sided
     above ``kl_share_margin``; a whole-view proxy: its KL share past t_ε minus the comparator's, equivalence within
     ±``kl_share_margin``. Welch 95% over seeds; collapsed and unmoved seeds left out; a view at or past t_ε untestable.
+    Where ``matched`` (matched_runs.csv) is given and ``read_at_matched_harm`` is set, `matched_reward_model_rows`
+    adds each proxy's rows at the frontier's harm levels.
     """
     from ..methods.reward_model import Proxy
 
@@ -360,7 +363,51 @@ def reward_model_verdicts(kl: pd.DataFrame, runs: pd.DataFrame, methods: dict, p
         rows.append({"prediction": prediction, "method": f"{name} - {comparator}", "metric": metric, "mean": mean,
                      "ci_low": low, "ci_high": high, "n": int(n), "threshold": margin,
                      "verdict": verdict if testable and n >= 2 else "untestable"})
+    if matched is not None and rules.get("read_at_matched_harm"):
+        rows += matched_reward_model_rows(matched, horizon, methods, proxies, rules)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def matched_share_past_horizon(matched: pd.DataFrame) -> pd.Series:
+    """Per matched row: Σ_{t>t_ε} KL_t / Σ_t KL_t, both read at the harm level; NaN unless the level was reached
+    without collapse with a total above ``KL_RESOLUTION``."""
+    ok = (matched.reason == "reached") & (matched.total_kl > KL_RESOLUTION)
+    return (matched.kl_past_horizon / matched.total_kl).where(ok)
+
+
+def matched_reward_model_rows(matched: pd.DataFrame, horizon: float, methods: dict, proxies: dict, rules: dict) -> list:
+    """E7's learned-harm-model rows at matched harm (config/predictions.yaml section ``reward_model``, registered post
+    hoc): per proxy run and frontier harm fraction, its KL share past h's t_ε minus the comparator's at the same
+    level (`matched_share_past_horizon`), Welch 95% over the seeds that reached it. A view k < t_ε predicts a lower
+    share (one-sided below −margin); a whole view, equivalence within ±margin."""
+    from ..methods.reward_model import Proxy
+
+    margin, comparator = rules["kl_share_margin"], rules["comparator"]
+    matched = matched.assign(share=matched_share_past_horizon(matched))
+    rows = []
+    for name, spec in methods.items():
+        if not spec.get("reward_model") or spec["reward_model"] not in proxies or comparator not in methods:
+            continue
+        proxy = Proxy.from_config(spec["reward_model"], proxies[spec["reward_model"]])
+        early = proxy.view is not None
+        for fraction in sorted(matched[matched.method == name].harm_fraction.unique(), reverse=True):
+            at = matched[matched.harm_fraction == fraction]
+            mine, theirs = at[at.method == name].share, at[at.method == comparator].share
+            testable = math.isfinite(horizon) and (not early or proxy.view < horizon) and len(theirs) > 0
+            mean, low, high, n = welch_difference(mine, theirs) if testable else (np.nan, np.nan, np.nan, 0)
+            if early:
+                prediction = (f"E7 (learned harm model, view {proxy.view}) [post hoc, matched harm]: alignment against "
+                              "it is shallower than against $h$")
+                verdict = one_sided_verdict(low, high, -margin, True)
+            else:
+                prediction = (f"E7 (learned harm model, whole view, flip rate {proxy.noise:g}) [post hoc, matched harm]: "
+                              "noise changes how far alignment moves, not where")
+                verdict = equivalence_verdict(low, high, margin)
+            rows.append({"prediction": prediction, "method": f"{name} - {comparator}",
+                         "metric": f"kl_share_past_horizon at harm fraction {fraction:g} difference", "mean": mean,
+                         "ci_low": low, "ci_high": high, "n": int(n), "threshold": -margin if early else margin,
+                         "verdict": verdict if testable and n >= 2 else "untestable"})
+    return rows
 
 
 def is_caveat_row(verdicts: pd.DataFrame) -> pd.Series:

@@ -4,6 +4,8 @@ both neural environments. Formatting only: the attacks come from rule rank_attac
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -12,7 +14,7 @@ import seaborn as sns
 from ..evaluate.verdicts import attack_depth
 from ..intervals import t_interval, welch_difference
 from ..methods.families import family_of
-from .latex import booktabs_table, fmt, fmt_interval, macro_words, texttt
+from .latex import booktabs_table, fmt, fmt_interval, macro_word, macro_words, texttt
 from .real import method_order, method_palette, utility_deltas
 
 ENVIRONMENTS = {"synthetic": "automaton", "real": "chat model"}
@@ -280,8 +282,11 @@ def reward_model_numbers(env: str, fit: pd.DataFrame, verdicts: pd.DataFrame, ru
     rows = verdicts[verdicts.prediction.str.startswith("E7 (learned")]
     for r in rows.itertuples():
         name = r.method.split(" - ")[0]
-        numbers[f"{prefix}{words[name]}Difference"] = verdict_interval(r)
-        numbers[f"{prefix}{words[name]}Verdict"] = rf"\text{{{r.verdict}}}"
+        fraction = matched_fraction(r.metric)
+        # A row read at matched harm (post hoc): ...Matched<percent>Difference, e.g. MatchedTwentyFiveDifference.
+        word = prefix + words[name] + ("" if fraction is None else "Matched" + macro_word(str(round(100 * fraction))))
+        numbers[f"{word}Difference"] = verdict_interval(r)
+        numbers[f"{word}Verdict"] = rf"\text{{{r.verdict}}}"
     for name in proxy_methods(methods, comparator):
         part = runs[runs.method == name]
         mean, low, high, _ = t_interval(part.harm_rate)
@@ -294,6 +299,13 @@ def reward_model_numbers(env: str, fit: pd.DataFrame, verdicts: pd.DataFrame, ru
     return numbers
 
 
+def matched_fraction(metric: str) -> float | None:
+    """The harm fraction of a learned-harm-model verdict read at matched harm (`matched_reward_model_rows`), None for
+    one read at the final checkpoint."""
+    found = re.search(r"at harm fraction ([0-9.eE+-]+)", metric)
+    return float(found.group(1)) if found else None
+
+
 def reward_model_table(verdicts: dict, fits: dict, methods: dict, rule: str = "caveats_report") -> str:
     """One row per method aligned against a learned harm model, both environments: the proxy's view and flip rate,
     its ε-horizon against h's, the registered statistic (difference from RLHF against h) and its verdict."""
@@ -303,16 +315,21 @@ def reward_model_table(verdicts: dict, fits: dict, methods: dict, rule: str = "c
         for r in table[table.prediction.str.startswith("E7 (learned")].itertuples():
             name = r.method.split(" - ")[0]
             proxy = fit.loc[methods[env][name]["reward_model"]]
-            early = pd.notna(proxy.view)
+            early, fraction = pd.notna(proxy.view), matched_fraction(r.metric)
+            if fraction is not None:
+                statistic = rf"KL share past $t_\varepsilon$, harm {fmt(fraction)}$\times$ref.$^\dagger$"
+            else:
+                statistic = r"KL share, $t\le k$" if early else r"KL share past $t_\varepsilon$"
             rows.append({"environment": ENVIRONMENTS[env], "method": name.replace("_", " "),
                          "view": fmt(int(proxy.view)) if early else "all", "flip rate": fmt(proxy.noise),
                          r"$t_\varepsilon$ ($\hat r$ / $h$)": f"{fmt(proxy.horizon_rm)} / {fmt(proxy.horizon_h)}",
-                         "statistic": r"KL share, $t\le k$" if early else r"KL share past $t_\varepsilon$",
-                         "difference": verdict_cell(r._asdict())})
+                         "statistic": statistic, "difference": verdict_cell(r._asdict())})
     frame = pd.DataFrame(rows, columns=["environment", "method", "view", "flip rate", r"$t_\varepsilon$ ($\hat r$ / $h$)",
                                         "statistic", "difference"])
     return booktabs_table(frame, caption=r"RLHF against a learned harm model $\hat r$ (E7, \S\ref{sec:caveats}): the "
                           r"proxy's view (response tokens it reads) and label flip rate, the reference's $\varepsilon$-horizon "
                           r"under $\hat r$ and under $h$, and the registered statistic as a difference from RLHF against $h$ "
-                          r"(Welch 95\% interval over seeds) with its verdict. Drawn by rule " + texttt(rule) + ".",
+                          r"(Welch 95\% interval over seeds) with its verdict; $^\dagger$: read at matched harm (a fraction "
+                          r"of the reference's harm rate, \S\ref{sec:synthetic}), registered after the runs (post hoc). "
+                          r"Drawn by rule " + texttt(rule) + ".",
                           label="tab:reward-model", column_format="lllllll", footnotesize=True)
