@@ -326,6 +326,9 @@ def reward_model_table(verdicts: dict, fits: dict, methods: dict, rule: str = "c
                          "statistic": statistic, "difference": verdict_cell(r._asdict())})
     frame = pd.DataFrame(rows, columns=["environment", "method", "view", "flip rate", r"$t_\varepsilon$ ($\hat r$ / $h$)",
                                         "statistic", "difference"])
+    # Each method's rows together (its final checkpoint first, then its matched-harm readings), in verdict order.
+    first = {key: i for i, key in reversed(list(enumerate(zip(frame.environment, frame.method))))}
+    frame = frame.iloc[sorted(range(len(frame)), key=lambda i: (first[(frame.environment[i], frame.method[i])], i))]
     return booktabs_table(frame, caption=r"RLHF against a learned harm model $\hat r$ (E7, \S\ref{sec:caveats}): the "
                           r"proxy's view (response tokens it reads) and label flip rate, the reference's $\varepsilon$-horizon "
                           r"under $\hat r$ and under $h$, and the registered statistic as a difference from RLHF against $h$ "
