@@ -317,21 +317,22 @@ def reward_model_table(verdicts: dict, fits: dict, methods: dict, rule: str = "c
             proxy = fit.loc[methods[env][name]["reward_model"]]
             early, fraction = pd.notna(proxy.view), matched_fraction(r.metric)
             if fraction is not None:
-                statistic = rf"KL share past $t_\varepsilon$, harm {fmt(fraction)}$\times$ref.$^\dagger$"
+                statistic = rf"$t>t_\varepsilon$ at harm$\times{fmt(fraction)}^\dagger$"
             else:
-                statistic = r"KL share, $t\le k$" if early else r"KL share past $t_\varepsilon$"
+                statistic = r"$t\le k$" if early else r"$t>t_\varepsilon$"
             rows.append({"environment": ENVIRONMENTS[env], "method": name.replace("_", " "),
-                         "view": fmt(int(proxy.view)) if early else "all", "flip rate": fmt(proxy.noise),
+                         "view $k$": fmt(int(proxy.view)) if early else "all", r"$\rho$": fmt(proxy.noise),
                          r"$t_\varepsilon$ ($\hat r$ / $h$)": f"{fmt(proxy.horizon_rm)} / {fmt(proxy.horizon_h)}",
-                         "statistic": statistic, "difference": verdict_cell(r._asdict())})
-    frame = pd.DataFrame(rows, columns=["environment", "method", "view", "flip rate", r"$t_\varepsilon$ ($\hat r$ / $h$)",
-                                        "statistic", "difference"])
+                         "KL share": statistic, "difference": verdict_cell(r._asdict())})
+    frame = pd.DataFrame(rows, columns=["environment", "method", "view $k$", r"$\rho$", r"$t_\varepsilon$ ($\hat r$ / $h$)",
+                                        "KL share", "difference"])
     # Each method's rows together (its final checkpoint first, then its matched-harm readings), in verdict order.
     first = {key: i for i, key in reversed(list(enumerate(zip(frame.environment, frame.method))))}
     frame = frame.iloc[sorted(range(len(frame)), key=lambda i: (first[(frame.environment[i], frame.method[i])], i))]
     return booktabs_table(frame, caption=r"RLHF against a learned harm model $\hat r$ (E7, \S\ref{sec:caveats}): the "
-                          r"proxy's view (response tokens it reads) and label flip rate, the reference's $\varepsilon$-horizon "
-                          r"under $\hat r$ and under $h$, and the registered statistic as a difference from RLHF against $h$ "
+                          r"proxy's view $k$ (response tokens it reads) and label flip rate $\rho$, the reference's $\varepsilon$-horizon "
+                          r"under $\hat r$ and under $h$, and the registered statistic (the share of KL at $t\le k$ or past "
+                          r"$t_\varepsilon$) as a difference from RLHF against $h$ "
                           r"(Welch 95\% interval over seeds) with its verdict; $^\dagger$: read at matched harm (a fraction "
                           r"of the reference's harm rate, \S\ref{sec:synthetic}), registered after the runs (post hoc). "
                           r"Drawn by rule " + texttt(rule) + ".",
