@@ -157,8 +157,16 @@ def check_reward_model_outputs(out, section: dict) -> None:
     assert fit.correlation_with_h.dropna().between(-1, 1).all() and (fit.mse >= 0).all()
     verdicts = pd.read_csv(out / "verdicts.csv")
     judged = verdicts[verdicts.prediction.str.startswith("E7 (learned")]
+    matched = judged.metric.str.contains("at harm fraction")
     proxies = [name for name, spec in section["methods"].items() if spec.get("reward_model")]
-    assert sorted(judged.method) == sorted(f"{name} - rlhf" for name in proxies)
+    assert sorted(judged[~matched].method) == sorted(f"{name} - rlhf" for name in proxies)
+    # Read at matched harm (post hoc) where the environment has a frontier: every proxy at every harm level.
+    if "frontier" in section:
+        levels = judged[matched].metric.nunique()
+        assert levels >= 1
+        assert sorted(judged[matched].method) == sorted([f"{name} - rlhf" for name in proxies] * levels)
+    else:
+        assert not matched.any()
 
 
 def test_the_matched_harm_rows_read_shares_at_each_level_without_collapsed_crossings():
