@@ -10,8 +10,8 @@ from datasets import Dataset
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from harmhorizon.methods.circuit_breaker import (RerouteRows, hidden_states, reference_statistics,  # noqa: E402
-                                                 reroute_loss, retain_loss, schedule, standardized)
+from harmhorizon.methods.circuit_breaker import (RerouteRows, hidden_states, reroute_loss, retain_loss,  # noqa: E402
+                                                 schedule)
 from harmhorizon.methods.registry import OBJECTIVES, SFT_DEFAULTS  # noqa: E402
 from harmhorizon.methods.trainers import COMMON, CircuitBreakerConfig, CircuitBreakerTrainer  # noqa: E402
 from harmhorizon.synthetic.model import build_base_model, build_tokenizer  # noqa: E402
@@ -98,56 +98,6 @@ def test_lora_reroutes_against_the_adapter_disabled_policy(tmp_path, tiny_model)
 def test_the_registry_builds_circuit_breakers_with_a_frozen_reference():
     objective = OBJECTIVES["circuit_breaker"]
     assert objective.family == "baseline" and objective.needs_reference and objective.reference_argument == "frozen"
-    assert objective.config({"alpha": 5.0, "layers": [3, 5]}) == {"cb_alpha": 5.0, "cb_layers": [3, 5], "penalty_batch_size": 64,
-                                                                 "cb_standardize": False}
-    assert objective.config({"alpha": 5.0, "layers": [3], "standardize": True})["cb_standardize"] is True
+    assert objective.config({"alpha": 5.0, "layers": [3, 5]}) == {"cb_alpha": 5.0, "cb_layers": [3, 5], "penalty_batch_size": 64}
     with pytest.raises(ValueError, match="cb_layers"):
         CircuitBreakerConfig(**{**COMMON, "output_dir": "unused", "cb_alpha": 1.0, "cb_layers": [0]})
-
-
-def test_standardised_rerouting_sees_past_a_massive_coordinate():
-    """Two unrelated tokens that share one massive coordinate: the raw cosine is ≈ 1 (Zou et al.'s loss is flat),
-    the cosine of the states standardised by the reference's statistics is the one of what differs."""
-    torch.manual_seed(0)
-    spread = torch.randn(1, 1, 64, 8)  # (layers, batch, tokens, D)
-    reference = spread + torch.tensor([500.0] + [0.0] * 7)
-    mask = torch.ones(1, 64, dtype=torch.bool)
-    statistics = reference_statistics(reference, mask)
-    assert torch.allclose(statistics[0], reference[0, 0].mean(dim=0)) and torch.allclose(statistics[1], reference[0, 0].std(dim=0))
-    z = standardized(reference, statistics)[0, 0]
-    assert torch.allclose(z.mean(dim=0), torch.zeros(8), atol=1e-4) and torch.allclose(z.std(dim=0), torch.ones(8), atol=1e-4)
-    # Each token against another token of the set: raw, nearly parallel; standardised, nearly orthogonal on average.
-    other = reference.roll(1, dims=2)
-    assert reroute_loss(other, reference, mask) > 0.99
-    assert reroute_loss(other, reference, mask, statistics) < 0.2
-    assert reroute_loss(reference, reference, mask, statistics) == pytest.approx(1.0)
-    # Only masked tokens count, and a set with fewer than two of them has no spread.
-    partial = torch.zeros(1, 64, dtype=torch.bool)
-    partial[0, :10] = True
-    assert torch.allclose(reference_statistics(reference, partial)[0], reference[0, 0, :10].mean(dim=0))
-    with pytest.raises(ValueError, match="at least 2"):
-        reference_statistics(reference, torch.eye(1, 64, dtype=torch.bool))
-
-
-def test_the_trainer_standardises_with_the_reference_statistics_of_the_reroute_set(tmp_path):
-    model = build_base_model(VOCAB, T=6, n_layer=2, n_embd=16, n_head=2, seed=0)
-    tokenizer = build_tokenizer(VOCAB)
-    ids = VOCAB.token_to_id
-    rows = _rows(lambda text: [ids[w] for w in text.split()],
-                 [("HARM0", "COMPLY PAY0 PAY1 FIL0"), ("HARM1", "COMPLY PAY1 FIL1")] * 3)
-    frozen = copy.deepcopy(model).eval()
-    layers = [1, 2]
-    with torch.no_grad():
-        frozen_states = hidden_states(frozen, rows.ids, rows.attention, layers)
-    expected = reference_statistics(frozen_states, rows.mask)
-    args = CircuitBreakerConfig(**{**COMMON, **dict(SFT_DEFAULTS), "output_dir": str(tmp_path), "seed": 0, "cb_alpha": 1.0,
-                                   "cb_layers": layers, "penalty_batch_size": 4, "cb_standardize": True, **HP})
-    trainer = CircuitBreakerTrainer(model=model, args=args, train_dataset=Dataset.from_list(RETAIN), processing_class=tokenizer,
-                                    reroute=rows, frozen=frozen)
-    trainer.train()
-    # Computed once, in chunks of penalty_batch_size, from the reference: those of the whole set at once.
-    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(trainer.statistics, expected))
-    with torch.no_grad():
-        after = float(reroute_loss(hidden_states(trainer.model, rows.ids, rows.attention, layers), frozen_states, rows.mask,
-                                   expected))
-    assert after < 0.5

@@ -108,7 +108,7 @@ def _circuit_breaker_inputs(env, method, rng, seed):
 
 def _circuit_breaker_config(method):
     return {"cb_alpha": method["alpha"], "cb_layers": list(method["layers"]),
-            "penalty_batch_size": method.get("penalty_batch_size", 64), "cb_standardize": method.get("standardize", False)}
+            "penalty_batch_size": method.get("penalty_batch_size", 64)}
 
 
 def _recovery_config(method):

@@ -26,7 +26,7 @@ import torch
 from transformers import TrainerCallback, TrainerState
 from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
-from .circuit_breaker import hidden_states, reference_statistics, reroute_loss, retain_loss, schedule
+from .circuit_breaker import hidden_states, reroute_loss, retain_loss, schedule
 
 # Settings every run shares; a method's hp and an environment's device settings override them.
 COMMON = dict(report_to="none", use_cpu=True, dataloader_num_workers=0, logging_steps=10, save_total_limit=1,
@@ -215,8 +215,6 @@ class CircuitBreakerConfig(SFTConfig):
     cb_alpha: float = field(default=10.0, metadata={"help": "α of the schedule c_rr = α(1 − s/2S), c_ret = α·s/2S"})
     cb_layers: list = field(default_factory=lambda: [1], metadata={"help": "hidden_states indices rerouted and retained"})
     penalty_batch_size: int = field(default=64, metadata={"help": "harmful rows drawn per loss call"})
-    cb_standardize: bool = field(default=False, metadata={"help": "reroute on states standardised by the reference's "
-                                                                   "per-coordinate statistics (ours)"})
 
     def __post_init__(self):
         super().__post_init__()
@@ -228,27 +226,12 @@ class CircuitBreakerConfig(SFTConfig):
 class CircuitBreakerTrainer(SFTTrainer):
     """Loss c_rr·ReLU(cos(h_θ, h_0)) on ``reroute``'s harmful responses + c_ret·‖h_θ − h_0‖₂ on the train data
     (the retain set), at ``cb_layers``. h_0 comes from ``frozen`` (a full copy of the reference), or, when the
-    policy carries LoRA adapters and ``frozen`` is None, from the policy with its adapters disabled. With
-    ``cb_standardize`` the cosine is taken on states standardised by the reference's statistics over the reroute
-    set's response tokens (at most ``STATISTICS_ROWS`` rows, computed at the first step)."""
-
-    STATISTICS_ROWS = 64
+    policy carries LoRA adapters and ``frozen`` is None, from the policy with its adapters disabled."""
 
     def __init__(self, *args, reroute, frozen=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.reroute, self.frozen = reroute, frozen
         self.generator = torch.Generator().manual_seed(self.args.seed)
-        self.statistics = None
-
-    def _reference_statistics(self, model, device):
-        """(μ, σ) of the reference's states over the first STATISTICS_ROWS reroute rows (`reference_statistics`)."""
-        n, size = min(len(self.reroute), self.STATISTICS_ROWS), self.args.penalty_batch_size
-        chunks = [self._frozen_states(model, self.reroute.ids[i: i + size].to(device),
-                                      self.reroute.attention[i: i + size].to(device)) for i in range(0, n, size)]
-        width = max(chunk.shape[2] for chunk in chunks)
-        states = torch.cat([torch.nn.functional.pad(c, (0, 0, 0, width - c.shape[2])) for c in chunks], dim=1)
-        mask = self.reroute.mask[:n, :width].to(device)
-        return reference_statistics(states, torch.nn.functional.pad(mask, (0, width - mask.shape[1])))
 
     def _frozen_states(self, model, ids, attention):
         with torch.no_grad():
@@ -265,11 +248,9 @@ class CircuitBreakerTrainer(SFTTrainer):
                              attention.bool())
         rows = torch.randint(len(self.reroute), (self.args.penalty_batch_size,), generator=self.generator)
         device = ids.device
-        if self.args.cb_standardize and self.statistics is None:
-            self.statistics = self._reference_statistics(model, device)
         r_ids, r_attention = self.reroute.ids[rows].to(device), self.reroute.attention[rows].to(device)
         reroute = reroute_loss(hidden_states(model, r_ids, r_attention, layers), self._frozen_states(model, r_ids, r_attention),
-                               self.reroute.mask[rows].to(device), self.statistics)
+                               self.reroute.mask[rows].to(device))
         if model.training:
             self._metrics["train"]["reroute_loss"].append(float(reroute.detach()))
             self._metrics["train"]["retain_loss"].append(float(retain.detach()))
