@@ -73,6 +73,14 @@ def test_every_stage_writes_its_contract(session):
     assert (attack.continuation_harm_rate == attack.harm_rate).all()
     ranked, sampled = (attack[attack.attack == kind].set_index(["method", "seed", "k"]) for kind in ("rank_assisted", "sampled"))
     assert (ranked.n == sampled.n).all() and (ranked.prefilled == sampled.prefilled).all()
+    # Over-refusal (E7): every model, the reference at every seed, answers the same edgy questions, judged.
+    edgy = pd.read_csv(out / "raw/over_refusal.csv.gz", keep_default_na=False)
+    settings = real["evaluation"]["over_refusal"]
+    assert set(edgy.method) == methods
+    per_run = edgy.groupby(["method", "seed"]).prompt_id.agg(["size", "nunique"])
+    assert (per_run["size"] == settings["n_prompts"] * settings["n_samples"]).all()
+    assert (per_run["nunique"] == settings["n_prompts"]).all() and edgy.prompt_id.nunique() == settings["n_prompts"]
+    assert (edgy.refused == (edgy.label == "refusal")).all()
     check_reward_model_outputs(out, real)
 
 

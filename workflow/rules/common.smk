@@ -214,6 +214,13 @@ def recovery_profile_input(wildcards):
     }
 
 
+def over_refusal_input(wildcards):
+    """A chat model's judged responses to the benign-but-edgy questions (E7's over-refusal verdicts read them)."""
+    if wildcards.env != "real":
+        return {}
+    return {"over_refusal": f"results/real/{wildcards.model}/raw/over_refusal.csv.gz"}
+
+
 def frontier_input(wildcards):
     """The matched runs of the environment's frontier, where <env>.frontier is set (the verdicts read them)."""
     if "frontier" not in config[wildcards.env]:
@@ -369,6 +376,7 @@ def caveat_inputs(wildcards):
         }
     if "real" in CAVEAT_ENVS:
         inputs["real_utility"] = f"results/real/{PAPER_MODEL['real']}/utility.csv"
+        inputs["real_over_refusal"] = f"results/real/{PAPER_MODEL['real']}/raw/over_refusal.csv.gz"
     for env in reward_model_envs():
         folder = f"results/{env}/{PAPER_MODEL[env]}"
         inputs |= {

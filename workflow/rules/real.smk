@@ -488,6 +488,49 @@ rule real_raw_attacks:
         "../scripts/real_raw_attacks.py"
 
 
+rule real_over_refusal:
+    """One model's responses to the benign-but-edgy questions (real/over_refusal.py) with the judge's labels: the
+    reference at every seed and every aligned run (E7's over-refusal)."""
+    input:
+        unpack(real_run_inputs),
+    output:
+        "work/real/{model}/over_refusal/{method}_seed{seed}.csv",
+    log:
+        "logs/real/{model}/over_refusal/{method}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/real_over_refusal_{model}_{method}_seed{seed}.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
+        runtime=REAL["resources"]["runtime_eval"],
+    params:
+        torch_threads=TORCH_THREADS,
+        environment=ENV_SETTINGS["real"],
+    script:
+        "../scripts/real_over_refusal.py"
+
+
+rule real_raw_over_refusal:
+    """Every model's judged responses to the benign-but-edgy questions, committed (gzip CSV): the data behind the
+    over-refusal rates, which a reviewer can re-judge without sampling again."""
+    input:
+        lambda wildcards: [
+            f"work/real/{wildcards.model}/over_refusal/{method}_seed{seed}.csv"
+            for method, seed in planned_runs(REAL, include_base=True)
+        ],
+    output:
+        "results/real/{model}/raw/over_refusal.csv.gz",
+    log:
+        "logs/real/{model}/raw_over_refusal.log",
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/real_raw_attacks.py"
+
+
 rule real_raw_samples:
     """The reference's raw responses with their judge labels, committed (gzip CSV) so that a reviewer can re-judge
     them with another judge without sampling again."""

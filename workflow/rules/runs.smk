@@ -198,6 +198,7 @@ rule verdicts:
         unpack(gradient_table_input),
         unpack(frontier_input),
         unpack(recovery_profile_input),
+        unpack(over_refusal_input),
         runs="results/{env}/{model}/runs.csv",
         prefill="results/{env}/{model}/prefill.csv",
         summary="results/{env}/{model}/summary.csv",

@@ -6,7 +6,8 @@ import pandas as pd
 
 from harmhorizon.io import atomic_path, setup_logging
 from harmhorizon.report.caveats import (attack_figure, benign_cost_table, caveat_numbers, caveat_table, horizon_of,
-                                        reward_model_figure, reward_model_numbers, reward_model_table)
+                                        over_refusal_numbers, reward_model_figure, reward_model_numbers,
+                                        reward_model_table)
 from harmhorizon.report.figures import save_figure
 from harmhorizon.report.latex import write_numbers
 
@@ -23,8 +24,12 @@ save_figure(attack_figure(attacks, methods, {env: horizon_of(runs[env]) for env 
 with atomic_path(snakemake.output.table) as tmp:
     tmp.write_text(caveat_table(verdicts, snakemake.rule))
 utility = pd.read_csv(snakemake.input.real_utility) if "real_utility" in snakemake.input.keys() else None
+edgy = (pd.read_csv(snakemake.input.real_over_refusal, keep_default_na=False)
+        if "real_over_refusal" in snakemake.input.keys() else None)
+if edgy is not None:
+    numbers |= over_refusal_numbers(edgy, verdicts["real"], methods["real"])
 with atomic_path(snakemake.output.benign_cost) as tmp:
-    tmp.write_text(benign_cost_table(runs, utility, snakemake.rule))
+    tmp.write_text(benign_cost_table(runs, utility, snakemake.rule, edgy))
 
 proxies, comparator = snakemake.params.reward_model_envs, snakemake.params.comparator
 tables, fits, kl = ({env: read(env, name) for env in proxies} for name in ("reward_model", "reward_model_fit", "kl"))

