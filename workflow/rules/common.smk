@@ -376,7 +376,9 @@ def caveat_inputs(wildcards):
         }
     if "real" in CAVEAT_ENVS:
         inputs["real_utility"] = f"results/real/{PAPER_MODEL['real']}/utility.csv"
-        inputs["real_over_refusal"] = f"results/real/{PAPER_MODEL['real']}/raw/over_refusal.csv.gz"
+        inputs["real_over_refusal"] = (
+            f"results/real/{PAPER_MODEL['real']}/raw/over_refusal.csv.gz"
+        )
     for env in reward_model_envs():
         folder = f"results/{env}/{PAPER_MODEL[env]}"
         inputs |= {
