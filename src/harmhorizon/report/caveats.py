@@ -151,41 +151,60 @@ def nonnegative(interval: tuple) -> tuple:
     return mean, max(low, 0.0) if np.isfinite(low) else low, high, n
 
 
+def interval_cell(interval: tuple) -> str:
+    """(mean, low, high, n) as table text, mean [low, high]; -- without an interval."""
+    return f"${fmt_interval(*interval[:3])}$" if np.isfinite(interval[1]) else "--"
+
+
+def stacked_cell(interval: tuple) -> str:
+    """`interval_cell` with the interval set under the mean (a two-line cell)."""
+    if not np.isfinite(interval[1]):
+        return "--"
+    mean, bounds = fmt_interval(*interval[:3]).split(r"\,", 1)
+    return rf"\shortstack{{${mean}$\\${bounds}$}}"
+
+
 def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str = "caveats_report",
                       over_refusal: pd.DataFrame | None = None) -> str:
-    """The benign cost of every method against the reference, both environments (E7, docs/experiments.md): the
-    change in the refusal rate on benign prompts and in their mid-sequence recovery rate (Welch 95% intervals over
-    seeds, method − reference), the KL to the reference along benign reference responses (nats per response, t
+    """The benign cost of every method against the reference, one table per environment (E7, docs/experiments.md):
+    the change in the refusal rate on benign prompts and in their mid-sequence recovery rate (Welch 95% intervals
+    over seeds, method − reference), the KL to the reference along benign reference responses (nats per response, t
     interval), and on the chat model the change in NLL per token of human-written benign answers (``utility``) and
-    in the refusal rate on benign-but-edgy questions (``over_refusal``, raw/over_refusal.csv.gz)."""
+    in the refusal rate on benign-but-edgy questions (``over_refusal``, raw/over_refusal.csv.gz). Labels:
+    tab:benign-cost-<env>."""
     from ..real.over_refusal import refusal_rates
 
-    rows = []
     deltas = utility_deltas(utility) if utility is not None else None
     edgy = refusal_rates(over_refusal) if over_refusal is not None else None
+    tables = []
     for env, table in runs.items():
-        base = table[table.method == "base"]
+        # The chat model's six columns fit the text width with each interval set under its mean.
+        cell = stacked_cell if env == "real" else interval_cell
+        base, rows = table[table.method == "base"], []
         for method in [m for m in dict.fromkeys(table.method) if m != "base"]:
             part = table[table.method == method]
-            cell = lambda interval: (f"${fmt_interval(*interval[:3])}$" if np.isfinite(interval[1])  # noqa: E731
-                                     else "--")
-            row = {"environment": ENVIRONMENTS[env], "method": method.replace("_", " "),
-                   "benign refusal": cell(welch_difference(part.benign_refusal_rate, base.benign_refusal_rate)),
-                   "benign recovery": cell(welch_difference(part.benign_recovery_rate, base.benign_recovery_rate)),
-                   "benign KL": cell(nonnegative(t_interval(part.benign_kl))), "utility": "--", "edgy refusal": "--"}
+            row = {"method": method.replace("_", " "),
+                   "refusal": cell(welch_difference(part.benign_refusal_rate, base.benign_refusal_rate)),
+                   "recovery": cell(welch_difference(part.benign_recovery_rate, base.benign_recovery_rate)),
+                   "KL": cell(nonnegative(t_interval(part.benign_kl)))}
             if env == "real" and deltas is not None:
-                row["utility"] = cell(t_interval(deltas[deltas.method == method].delta))
+                row["NLL"] = cell(t_interval(deltas[deltas.method == method].delta))
             if env == "real" and edgy is not None:
-                row["edgy refusal"] = cell(welch_difference(edgy[edgy.method == method].edgy_refusal_rate,
+                row["edgy"] = cell(welch_difference(edgy[edgy.method == method].edgy_refusal_rate,
                                                             edgy[edgy.method == "base"].edgy_refusal_rate))
             rows.append(row)
-    frame = pd.DataFrame(rows)
-    return booktabs_table(frame, caption=r"Benign cost against the reference (E7): the change in the refusal rate on "
-                          r"benign prompts and in their mid-sequence recovery rate (Welch 95\% intervals over seeds), the "
-                          r"KL to the reference along benign reference responses (nats per response), and on the chat "
-                          r"model the change in negative log-likelihood per token of human-written answers to benign "
-                          r"questions (GSM8K) and in the refusal rate on benign-but-edgy questions. Drawn by rule "
-                          + texttt(rule) + ".", label="tab:benign-cost", column_format="lllllll", footnotesize=True)
+        frame = pd.DataFrame(rows)
+        extra = (r"; the change in negative log-likelihood per token of human-written answers to benign questions "
+                 r"(GSM8K; NLL) and in the refusal rate on benign-but-edgy questions (edgy)" if env == "real" else "")
+        label = f"tab:benign-cost-{env}"
+        tables.append(booktabs_table(
+            frame, caption=rf"Benign cost against the reference on the {ENVIRONMENTS[env]} (E7): the change in the "
+            r"refusal rate on benign prompts (refusal) and in their mid-sequence recovery rate (recovery; Welch 95\% "
+            r"intervals over seeds), the KL to the reference along benign reference responses (nats per response)"
+            + extra
+            + ". Drawn by rule " + texttt(rule) + ".", label=label, column_format="l" * frame.shape[1],
+            footnotesize=env != "real", scriptsize=env == "real"))
+    return "\n".join(tables)
 
 
 # -- E7: a learned harm model in place of h ---------------------------------------------------------------------------

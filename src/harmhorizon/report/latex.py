@@ -137,11 +137,11 @@ def macros_tex(number_files, paper_index=None) -> str:
 
 
 def booktabs_table(frame: pd.DataFrame, caption: str, label: str, column_format: str | None = None,
-                   fit_width: bool = False, footnotesize: bool = False) -> str:
+                   fit_width: bool = False, footnotesize: bool = False, scriptsize: bool = False) -> str:
     """A booktabs table from a DataFrame whose cells are already LaTeX text (pandas Styler.to_latex).
 
     ``fit_width`` scales the tabular down to the text width (graphicx's \\resizebox) when it is wider;
-    ``footnotesize`` sets the table in \\footnotesize.
+    ``footnotesize`` sets the table in \\footnotesize, ``scriptsize`` in \\scriptsize (8 pt in an 11 pt paper).
     """
     styler = frame.style.hide(axis="index")
     text = styler.to_latex(
@@ -156,8 +156,9 @@ def booktabs_table(frame: pd.DataFrame, caption: str, label: str, column_format:
         start, end = text.index("\\begin{tabular}"), text.index("\\end{tabular}") + len("\\end{tabular}")
         text = (text[:start] + "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
                 + text[start:end] + "}" + text[end:])
-    if footnotesize:
-        text = text.replace("\\centering\n", "\\centering\n\\footnotesize\n", 1)
+    if footnotesize or scriptsize:
+        size = "\\scriptsize" if scriptsize else "\\footnotesize"
+        text = text.replace("\\centering\n", "\\centering\n" + size + "\n", 1)
     return text
 
 
