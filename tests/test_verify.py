@@ -342,3 +342,20 @@ def test_a_collapsed_run_is_listed_not_judged_but_its_discrete_outcomes_are(seed
     assert not failed(table) and set(table.query("verdict == 'COLLAPSED'").metric) == {"total_kl", "collapsed"}
     points.assign(total_kl=[0.0, 9.0, 30.0]).to_csv(fresh / "synthetic/frontier.csv", index=False)
     assert failed(compare_folders(committed, fresh, tolerances))
+
+
+def test_verdicts_without_a_method_column_are_matched_row_by_row(tmp_path):
+    """A verdicts file named by other columns (the exact ablation's environment, policy, gradient and harm
+    fraction) is compared row by row: one agreement row per committed row, and a flip is named by its cell."""
+    committed, fresh = tmp_path / "committed", tmp_path / "fresh"
+    rows = pd.DataFrame({"environment": ["sharp"] * 3, "policy": ["tabular", "bias", "bias"],
+                         "gradient": ["exact"] * 3, "metric": ["kl_decided"] * 3, "harm_fraction": [None, 0.5, 0.25],
+                         "prediction": ["P2: stays 0", "P2: positive", "P2: positive"],
+                         "verdict": ["confirmed", "untestable", "confirmed"]})
+    for folder, table in ((committed, rows), (fresh, rows.assign(verdict=["confirmed", "untestable", "refuted"]))):
+        (folder / "exact").mkdir(parents=True)
+        table.to_csv(folder / "exact/ablation_verdicts.csv", index=False)
+    agreement = verdict_agreement(committed, fresh, Tolerances.load(TOLERANCES))
+    assert len(agreement) == 3 and list(agreement.fresh) == ["confirmed", "untestable", "refuted"]
+    changed = agreement[agreement.committed != agreement.fresh]
+    assert list(changed.method) == ["environment=sharp policy=bias gradient=exact harm_fraction=0.25"]

@@ -437,6 +437,10 @@ def compare_folders(reference: Path, fresh: Path, tolerances: Tolerances) -> pd.
     return pd.DataFrame(rows, columns=["file", "metric", "committed", "fresh", "tolerance", "verdict", "note"])
 
 
+# The columns that name a verdict row in any verdicts.csv (the rest are its statistics): one row per key.
+VERDICT_KEYS = ("environment", "policy", "gradient", "beta", "lambda", "harm_fraction", "prediction", "method", "metric")
+
+
 def verdict_agreement(reference: Path, fresh: Path, tolerances: Tolerances) -> pd.DataFrame:
     """One row per committed verdict (every ``verdicts.csv``): prediction, method, committed and fresh verdict."""
     rows = []
@@ -446,11 +450,14 @@ def verdict_agreement(reference: Path, fresh: Path, tolerances: Tolerances) -> p
         committed = pd.read_csv(path)
         other = fresh / relative
         fresh_verdicts = pd.read_csv(other) if other.exists() else committed.iloc[0:0]
-        keys = [c for c in ("prediction", "method", "metric") if c in committed.columns]
+        keys = [c for c in VERDICT_KEYS if c in committed.columns]
         joined = committed.merge(fresh_verdicts[keys + ["verdict"]], on=keys, how="left", suffixes=("", "_fresh"))
-        for record in joined.itertuples(index=False):
-            rows.append({"file": relative, **{k: getattr(record, k) for k in keys}, "committed": record.verdict,
-                         "fresh": record.verdict_fresh if isinstance(record.verdict_fresh, str) else "(absent)"})
+        for record in joined.to_dict("records"):
+            # Where a file has no method column, the row is named by its other keys (e.g. the ablation's cells).
+            method = record.get("method", " ".join(f"{k}={record[k]}" for k in keys if k not in ("prediction", "metric")))
+            rows.append({"file": relative, "prediction": record["prediction"], "method": method,
+                         "metric": record.get("metric", np.nan), "committed": record["verdict"],
+                         "fresh": record["verdict_fresh"] if isinstance(record["verdict_fresh"], str) else "(absent)"})
     return pd.DataFrame(rows, columns=["file", "prediction", "method", "metric", "committed", "fresh"])
 
 
