@@ -14,7 +14,6 @@ A prediction about "past t_ε" with no measurement past t_ε is **untestable**, 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 import numpy as np
 import pandas as pd
@@ -299,8 +298,7 @@ def caveat_verdicts(attack: pd.DataFrame, runs: pd.DataFrame, methods: dict, ks,
 
         rates = refusal_rates(over_refusal)
         rates = rates[[(m, int(s)) not in excluded for m, s in zip(rates.method, rates.seed)]]
-        edgy = {name: part.set_index("seed").edgy_refusal_rate for name, part in rates.groupby("method")}
-        edgy = defaultdict(lambda: pd.Series(dtype=float), edgy)
+        edgy = lambda name: rates[rates.method == name].set_index("seed").edgy_refusal_rate  # noqa: E731
 
     def row(prediction, name, metric, interval, threshold, verdict, testable=True):
         mean, low, high, n = interval if testable else (np.nan, np.nan, np.nan, 0)
@@ -328,13 +326,33 @@ def caveat_verdicts(attack: pd.DataFrame, runs: pd.DataFrame, methods: dict, ks,
                     lambda lo, hi: one_sided_verdict(lo, hi, -margin, True), k_star is not None)
         if over_refusal is not None:
             row("E7 [ours]: the method refuses benign-but-edgy questions more often than the reference", name,
-                "edgy_refusal_rate difference", welch_difference(edgy[name], edgy["base"]), rules["over_refusal_margin"],
+                "edgy_refusal_rate difference", welch_difference(edgy(name), edgy("base")), rules["over_refusal_margin"],
                 lambda lo, hi: one_sided_verdict(lo, hi, rules["over_refusal_margin"], False))
         if family == "baseline":
             shares = kept_runs(runs, excluded, name).kl_past_horizon
             row("E7 [ours]: circuit breakers spend KL past $t_\\varepsilon$", name, "kl_past_horizon",
                 clipped(t_interval(shares), 0.0, 1.0), shallow, lambda lo, hi: one_sided_verdict(lo, hi, shallow, False))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def proxy_runs(methods: dict, proxies: dict, horizon: float):
+    """(name, Proxy, testable) of every method aligned against a configured learned harm model; testable when t_ε is
+    defined and the proxy's view, if it has one, lies before it."""
+    from ..methods.reward_model import Proxy
+
+    for name, spec in methods.items():
+        if spec.get("reward_model") in proxies:
+            proxy = Proxy.from_config(spec["reward_model"], proxies[spec["reward_model"]])
+            yield name, proxy, math.isfinite(horizon) and (proxy.view is None or proxy.view < horizon)
+
+
+def difference_row(prediction: str, method: str, metric: str, mine, theirs, threshold: float, decide,
+                   testable: bool) -> dict:
+    """A verdict row on mean(mine) − mean(theirs) (Welch 95%), decided by ``decide(low, high)``; untestable unless
+    ``testable`` with at least 2 values on each side."""
+    mean, low, high, n = welch_difference(mine, theirs) if testable else (np.nan, np.nan, np.nan, 0)
+    return {"prediction": prediction, "method": method, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high,
+            "n": int(n), "threshold": threshold, "verdict": decide(low, high) if testable and n >= 2 else "untestable"}
 
 
 def reward_model_verdicts(kl: pd.DataFrame, runs: pd.DataFrame, methods: dict, proxies: dict, rules: dict,
@@ -348,36 +366,28 @@ def reward_model_verdicts(kl: pd.DataFrame, runs: pd.DataFrame, methods: dict, p
     Where ``matched`` (matched_runs.csv) is given and ``read_at_matched_harm`` is set, `matched_reward_model_rows`
     adds each proxy's rows at the frontier's harm levels.
     """
-    from ..methods.reward_model import Proxy
-
     margin, comparator = rules["kl_share_margin"], rules["comparator"]
     base_runs = runs[runs.method == "base"]
     horizon = float(base_runs.t_epsilon.iloc[0]) if len(base_runs) else float("nan")
     excluded = excluded_runs(runs)
     kl = kl[[(m, int(s)) not in excluded for m, s in zip(kl.method, kl.seed)]]
     rows = []
-    for name, spec in methods.items():
-        if not spec.get("reward_model") or spec["reward_model"] not in proxies:
-            continue
-        proxy = Proxy.from_config(spec["reward_model"], proxies[spec["reward_model"]])
+    for name, proxy, testable in proxy_runs(methods, proxies, horizon):
         early = proxy.view is not None
-        testable = math.isfinite(horizon) and (not early or proxy.view < horizon) and comparator in methods
         # Share past a cut c: Σ_{t>c} KL_t / Σ_t KL_t (`kl_share_past_horizon`); the share at t ≤ k is 1 − it at c = k.
         shares = kl_share_past_horizon(kl[kl.method.isin([name, comparator])], proxy.view if early else horizon)
         share = 1.0 - shares.kl_share_past_horizon if early else shares.kl_share_past_horizon
         mine, theirs = share[shares.method == name], share[shares.method == comparator]
-        mean, low, high, n = welch_difference(mine, theirs) if testable else (np.nan, np.nan, np.nan, 0)
         if early:
             prediction = (f"E7 (learned harm model, view {proxy.view}): alignment against it concentrates its KL where "
                           "it decides")
-            metric, verdict = f"kl_share_t_le_{proxy.view} difference", one_sided_verdict(low, high, margin, False)
+            metric, decide = f"kl_share_t_le_{proxy.view} difference", lambda lo, hi: one_sided_verdict(lo, hi, margin, False)
         else:
             prediction = (f"E7 (learned harm model, whole view, flip rate {proxy.noise:g}): noise changes how far "
                           "alignment moves, not where")
-            metric, verdict = "kl_share_past_horizon difference", equivalence_verdict(low, high, margin)
-        rows.append({"prediction": prediction, "method": f"{name} - {comparator}", "metric": metric, "mean": mean,
-                     "ci_low": low, "ci_high": high, "n": int(n), "threshold": margin,
-                     "verdict": verdict if testable and n >= 2 else "untestable"})
+            metric, decide = "kl_share_past_horizon difference", lambda lo, hi: equivalence_verdict(lo, hi, margin)
+        rows.append(difference_row(prediction, f"{name} - {comparator}", metric, mine, theirs, margin, decide,
+                                   testable and comparator in methods))
     if matched is not None and rules.get("read_at_matched_harm"):
         rows += matched_reward_model_rows(matched, horizon, methods, proxies, rules)
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -395,33 +405,26 @@ def matched_reward_model_rows(matched: pd.DataFrame, horizon: float, methods: di
     hoc): per proxy run and frontier harm fraction, its KL share past h's t_ε minus the comparator's at the same
     level (`matched_share_past_horizon`), Welch 95% over the seeds that reached it. A view k < t_ε predicts a lower
     share (one-sided below −margin); a whole view, equivalence within ±margin."""
-    from ..methods.reward_model import Proxy
-
     margin, comparator = rules["kl_share_margin"], rules["comparator"]
+    if comparator not in methods:
+        return []
     matched = matched.assign(share=matched_share_past_horizon(matched))
     rows = []
-    for name, spec in methods.items():
-        if not spec.get("reward_model") or spec["reward_model"] not in proxies or comparator not in methods:
-            continue
-        proxy = Proxy.from_config(spec["reward_model"], proxies[spec["reward_model"]])
-        early = proxy.view is not None
+    for name, proxy, testable in proxy_runs(methods, proxies, horizon):
+        if proxy.view is not None:
+            prediction = (f"E7 (learned harm model, view {proxy.view}) [post hoc, matched harm]: alignment against "
+                          "it is shallower than against $h$")
+            threshold, decide = -margin, lambda lo, hi: one_sided_verdict(lo, hi, -margin, True)
+        else:
+            prediction = (f"E7 (learned harm model, whole view, flip rate {proxy.noise:g}) [post hoc, matched harm]: "
+                          "noise changes how far alignment moves, not where")
+            threshold, decide = margin, lambda lo, hi: equivalence_verdict(lo, hi, margin)
         for fraction in sorted(matched[matched.method == name].harm_fraction.unique(), reverse=True):
             at = matched[matched.harm_fraction == fraction]
-            mine, theirs = at[at.method == name].share, at[at.method == comparator].share
-            testable = math.isfinite(horizon) and (not early or proxy.view < horizon) and len(theirs) > 0
-            mean, low, high, n = welch_difference(mine, theirs) if testable else (np.nan, np.nan, np.nan, 0)
-            if early:
-                prediction = (f"E7 (learned harm model, view {proxy.view}) [post hoc, matched harm]: alignment against "
-                              "it is shallower than against $h$")
-                verdict = one_sided_verdict(low, high, -margin, True)
-            else:
-                prediction = (f"E7 (learned harm model, whole view, flip rate {proxy.noise:g}) [post hoc, matched harm]: "
-                              "noise changes how far alignment moves, not where")
-                verdict = equivalence_verdict(low, high, margin)
-            rows.append({"prediction": prediction, "method": f"{name} - {comparator}",
-                         "metric": f"kl_share_past_horizon at harm fraction {fraction:g} difference", "mean": mean,
-                         "ci_low": low, "ci_high": high, "n": int(n), "threshold": -margin if early else margin,
-                         "verdict": verdict if testable and n >= 2 else "untestable"})
+            rows.append(difference_row(prediction, f"{name} - {comparator}",
+                                       f"kl_share_past_horizon at harm fraction {fraction:g} difference",
+                                       at[at.method == name].share, at[at.method == comparator].share, threshold,
+                                       decide, testable))
     return rows
 
 

@@ -20,6 +20,7 @@ reward only up to a shift per prompt, while the theory's harm is a pointwise exp
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,14 +159,8 @@ def lazy_scorer(env, method: dict):
     (no model is read to build them); the proxy's name is checked at once."""
     if method["reward_model"] not in env.reward_models:
         reward_scorer(env, method)  # raises the error naming the config key
-    loaded = []
-
-    def score(prompts, responses):
-        if not loaded:
-            loaded.append(reward_scorer(env, method))
-        return loaded[0](prompts, responses)
-
-    return score
+    load = functools.cache(lambda: reward_scorer(env, method))
+    return lambda prompts, responses: load()(prompts, responses)
 
 
 def fit_diagnostics(scores, h) -> dict:

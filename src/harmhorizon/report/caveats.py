@@ -191,7 +191,7 @@ def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str
                 row["NLL"] = cell(t_interval(deltas[deltas.method == method].delta))
             if env == "real" and edgy is not None:
                 row["edgy"] = cell(welch_difference(edgy[edgy.method == method].edgy_refusal_rate,
-                                                            edgy[edgy.method == "base"].edgy_refusal_rate))
+                                                    edgy[edgy.method == "base"].edgy_refusal_rate))
             rows.append(row)
         frame = pd.DataFrame(rows)
         extra = (r"; the change in negative log-likelihood per token of human-written answers to benign questions "
