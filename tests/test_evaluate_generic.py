@@ -103,7 +103,7 @@ def test_prefill_attack_matches_exact_recovery():
     exact = recovery_eventual(base)[3, 0]
     assert curve.n.iloc[0] == 2000
     assert abs(curve.recovery_rate.iloc[0] - exact) < 4 * np.sqrt(exact * (1 - exact) / 2000)
-    # Kept samples (rule real_attack_samples) are the draws behind the rates: same seed, same table, one record each.
+    # Kept samples (rule real_evaluate's attack_samples) are the draws behind the rates: same seed, same table, one record each.
     records = []
     again = prefill_attack(env, AutomatonLM(base, vocab), {2: [([ids["HARM0"]], prefix)] * 4}, n_samples=500, seed=3,
                            records=records)

@@ -50,15 +50,3 @@ def test_each_prefill_token_follows_the_rule_against_the_model_at_that_prefix():
             assert within[step] == bool(allowed)
             expected = max(allowed, key=lambda t: (scores[t], logits[t])) if allowed else 2
             assert token == expected
-
-
-def test_an_attack_drawn_again_must_equal_the_committed_rates():
-    import pandas as pd
-
-    from harmhorizon.evaluate.policy import check_redrawn
-
-    committed = pd.DataFrame({"k": [0, 5], "harm_rate": [0.5, float("nan")], "recovery_rate": [0.1, float("nan")], "n": [4, 0]})
-    check_redrawn(committed.iloc[::-1].copy(), committed, "prefill.csv", "dpo", 0)  # order of depths does not matter
-    moved = committed.assign(harm_rate=[0.25, float("nan")])
-    with pytest.raises(ValueError, match="prefill.csv: the attack drawn again gives harm_rate"):
-        check_redrawn(moved, committed, "prefill.csv", "dpo", 0)

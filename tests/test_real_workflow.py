@@ -61,7 +61,7 @@ def test_every_stage_writes_its_contract(session):
     assert list(utility.columns) == ["method", "seed", "item", "n_tokens", "nll", "nll_reference"]
     assert set(utility.method) == set(real["methods"]) and (utility.nll > 0).all()
     assert utility.item.nunique() == real["evaluation"]["utility"]["n_items"]
-    # The committed attacks are the draws behind prefill.csv (rule real_attack_samples fails otherwise).
+    # The committed attacks are the draws behind prefill.csv (rule real_evaluate writes both from one draw).
     attacks = pd.read_csv(out / "raw/prefill_continuations.csv.gz", keep_default_na=False)
     assert {"method", "seed", "k", "prompt_id", "request", "prefill", "continuation", "harm", "recovered"} <= set(attacks.columns)
     rates = attacks.groupby(["method", "seed", "k"]).harm.mean().rename("drawn").reset_index()

@@ -71,6 +71,10 @@ def test_a_fit_learns_what_its_view_shows(tiny_reference, tmp_path, view, learna
     scorer = RewardModelScorer(folder, view, tokenizer.pad_token_id)
     test_prompts, test_responses, test_h = _data(256, np.random.default_rng(2))
     diagnostics = fit_diagnostics(scorer(test_prompts, test_responses), test_h)
+    # Rows that repeat (as rollouts of one prefix do) are scored once each, in length order: the same scores.
+    repeated_prompts, repeated_responses = test_prompts[:8] * 3, test_responses[:8] * 3
+    np.testing.assert_allclose(scorer.score_many(repeated_prompts, repeated_responses),
+                               scorer(repeated_prompts, repeated_responses), atol=1e-5)
     if learnable:
         assert diagnostics["accuracy_at_half"] > 0.95 and diagnostics["correlation_with_h"] > 0.9
     else:
@@ -97,6 +101,8 @@ class _LastTokenSeen:
 
     def __call__(self, prompts, responses):
         return np.array([float(in_view(r, self.view)[-1]) if in_view(r, self.view) else 0.0 for r in responses])
+
+    score_many = __call__
 
 
 @pytest.mark.parametrize("view", [2, None])

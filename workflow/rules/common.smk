@@ -156,14 +156,21 @@ def attack_inputs(wildcards):
 
 
 def real_run_inputs(wildcards):
-    """`evaluate_inputs` of a real-track rule (its paths carry no {env} wildcard)."""
-    return evaluate_inputs(
+    """`attack_inputs` of a real-track rule (its paths carry no {env} wildcard)."""
+    return attack_inputs(
         SimpleNamespace(
             env="real",
             model=wildcards.model,
             method=wildcards.method,
             seed=wildcards.seed,
         )
+    )
+
+
+def real_base_inputs(wildcards):
+    """`real_run_inputs` of the base (rule real_evaluate_base names no method wildcard)."""
+    return real_run_inputs(
+        SimpleNamespace(model=wildcards.model, method="base", seed=wildcards.seed)
     )
 
 

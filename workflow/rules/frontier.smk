@@ -17,7 +17,7 @@ rule frontier_run:
     benchmark:
         "results/benchmarks/frontier_run_{env}_{model}_{method}_seed{seed}.tsv"
     wildcard_constraints:
-        method=r"(?!base$)[A-Za-z][A-Za-z0-9_]*",
+        method=r"(?!base/)[A-Za-z][A-Za-z0-9_]*",
     conda:
         "../../envs/harmhorizon.yaml"
     threads: TORCH_THREADS

@@ -343,36 +343,6 @@ rule real_recovery_reference:
         "../scripts/real_recovery_reference.py"
 
 
-rule real_recovery_profile:
-    """Δℓ_t: the recovery phrase's log-odds after every prefix of held-out harmful reference responses, aligned minus
-    reference (evaluate/recovery_profile.py); and KL_t along unconditional reference responses (P4b).
-    """
-    input:
-        unpack(real_run_inputs),
-        logodds_reference="work/real/{model}/recovery_logodds_reference.csv",
-    output:
-        profile="results/real/{model}/runs/{method}/seed{seed}/recovery_profile.csv",
-        kl_unconditional="results/real/{model}/runs/{method}/seed{seed}/kl_unconditional.csv",
-    log:
-        "logs/real/{model}/recovery_profile/{method}_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/real_recovery_profile_{model}_{method}_seed{seed}.tsv"
-    wildcard_constraints:
-        method=r"(?!base$)[A-Za-z][A-Za-z0-9_]*",
-    conda:
-        "../../envs/harmhorizon.yaml"
-    threads: TORCH_THREADS
-    resources:
-        gpu=REAL["resources"]["gpu"],
-        mem_mb=REAL["resources"]["mem_mb"],
-        runtime=REAL["resources"]["runtime_eval"],
-    params:
-        torch_threads=TORCH_THREADS,
-        environment=ENV_SETTINGS["real"],
-    script:
-        "../scripts/real_recovery_profile.py"
-
-
 rule real_utility_reference:
     """The reference's NLL of the benign utility set's reference answers (real/utility.py), once."""
     input:
@@ -398,33 +368,6 @@ rule real_utility_reference:
         "../scripts/real_utility_reference.py"
 
 
-rule real_utility:
-    """Benign utility of one aligned model: its NLL of the utility set's reference answers beside the reference's."""
-    input:
-        unpack(real_run_inputs),
-        utility_reference="work/real/{model}/utility_reference.csv",
-    output:
-        "results/real/{model}/runs/{method}/seed{seed}/utility.csv",
-    log:
-        "logs/real/{model}/utility/{method}_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/real_utility_{model}_{method}_seed{seed}.tsv"
-    wildcard_constraints:
-        method=r"(?!base$)[A-Za-z][A-Za-z0-9_]*",
-    conda:
-        "../../envs/harmhorizon.yaml"
-    threads: TORCH_THREADS
-    resources:
-        gpu=REAL["resources"]["gpu"],
-        mem_mb=REAL["resources"]["mem_mb"],
-        runtime=REAL["resources"]["runtime_eval"],
-    params:
-        torch_threads=TORCH_THREADS,
-        environment=ENV_SETTINGS["real"],
-    script:
-        "../scripts/real_utility.py"
-
-
 rule real_recovery_profiles:
     """Every aligned run's Δℓ_t (or unconditional KL_t, or utility) in one table."""
     input:
@@ -444,38 +387,12 @@ rule real_recovery_profiles:
         "../scripts/concat_csv.py"
 
 
-rule real_attack_samples:
-    """One run's prefill-attack continuations with their judge labels, drawn again exactly as rule evaluate drew
-    them (same seed and batches) and checked against that run's prefill.csv."""
-    input:
-        unpack(real_run_inputs),
-        prefill="results/real/{model}/runs/{method}/seed{seed}/prefill.csv",
-    output:
-        "work/real/{model}/attacks/{method}_seed{seed}.csv",
-    log:
-        "logs/real/{model}/attack_samples/{method}_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/real_attack_samples_{model}_{method}_seed{seed}.tsv"
-    conda:
-        "../../envs/harmhorizon.yaml"
-    threads: TORCH_THREADS
-    resources:
-        gpu=REAL["resources"]["gpu"],
-        mem_mb=REAL["resources"]["mem_mb"],
-        runtime=REAL["resources"]["runtime_eval"],
-    params:
-        torch_threads=TORCH_THREADS,
-        environment=ENV_SETTINGS["real"],
-    script:
-        "../scripts/real_attack_samples.py"
-
-
 rule real_raw_attacks:
     """Every run's prefill-attack continuations with their judge labels, committed (gzip CSV) so that a reviewer
     can re-judge the attacks with another judge without sampling again."""
     input:
         lambda wildcards: [
-            f"work/real/{wildcards.model}/attacks/{method}_seed{seed}.csv"
+            f"work/real/{wildcards.model}/attacks/{method}/seed{seed}.csv"
             for method, seed in planned_runs(REAL, include_base=True)
         ],
     output:
@@ -488,37 +405,12 @@ rule real_raw_attacks:
         "../scripts/real_raw_attacks.py"
 
 
-rule real_over_refusal:
-    """One model's responses to the benign-but-edgy questions (real/over_refusal.py) with the judge's labels: the
-    reference at every seed and every aligned run (E7's over-refusal)."""
-    input:
-        unpack(real_run_inputs),
-    output:
-        "work/real/{model}/over_refusal/{method}_seed{seed}.csv",
-    log:
-        "logs/real/{model}/over_refusal/{method}_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/real_over_refusal_{model}_{method}_seed{seed}.tsv"
-    conda:
-        "../../envs/harmhorizon.yaml"
-    threads: TORCH_THREADS
-    resources:
-        gpu=REAL["resources"]["gpu"],
-        mem_mb=REAL["resources"]["mem_mb"],
-        runtime=REAL["resources"]["runtime_eval"],
-    params:
-        torch_threads=TORCH_THREADS,
-        environment=ENV_SETTINGS["real"],
-    script:
-        "../scripts/real_over_refusal.py"
-
-
 rule real_raw_over_refusal:
     """Every model's judged responses to the benign-but-edgy questions, committed (gzip CSV): the data behind the
     over-refusal rates, which a reviewer can re-judge without sampling again."""
     input:
         lambda wildcards: [
-            f"work/real/{wildcards.model}/over_refusal/{method}_seed{seed}.csv"
+            f"work/real/{wildcards.model}/over_refusal/{method}/seed{seed}.csv"
             for method, seed in planned_runs(REAL, include_base=True)
         ],
     output:

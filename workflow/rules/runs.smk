@@ -80,7 +80,7 @@ rule align:
     benchmark:
         "results/benchmarks/align_{env}_{model}_{method}_seed{seed}.tsv"
     wildcard_constraints:
-        method=r"(?!base$)[A-Za-z][A-Za-z0-9_]*",
+        method=r"(?!base/)[A-Za-z][A-Za-z0-9_]*",
     conda:
         "../../envs/harmhorizon.yaml"
     threads: TORCH_THREADS
@@ -98,13 +98,16 @@ rule align:
 
 
 rule evaluate:
-    """KL_t along fixed base responses, harm and benign rates, the prefill attack (the base or an aligned model)."""
+    """Every measurement of one model (the base or an aligned one), loaded once: KL_t along fixed base responses, harm
+    and benign rates, and both prefill attacks, sampled and rank-assisted (Vega & Singh 2025).
+    """
     input:
-        unpack(evaluate_inputs),
+        unpack(attack_inputs),
     output:
         kl="results/{env}/{model}/runs/{method}/seed{seed}/kl.csv",
         prefill="results/{env}/{model}/runs/{method}/seed{seed}/prefill.csv",
         metrics="results/{env}/{model}/runs/{method}/seed{seed}/metrics.json",
+        attack="results/{env}/{model}/runs/{method}/seed{seed}/attack.csv",
     log:
         "logs/{env}/{model}/evaluate/{method}_seed{seed}.log",
     benchmark:
@@ -123,29 +126,62 @@ rule evaluate:
         "../scripts/evaluate.py"
 
 
-rule rank_attack:
-    """The rank-assisted prefill (Vega & Singh 2025) against one model, beside its sampled attack (attack.csv)."""
+# A chat model measures more with the model loaded once (real/run_measures.py): the prefill attack's raw
+# continuations and the answers to benign-but-edgy questions of every model; Δℓ_t, KL_t along unconditional reference
+# responses and utility of an aligned one (the base's are the reference's by definition).
+rule real_evaluate:
+    """Every measurement of one aligned chat model, loaded once: rule evaluate's, and the chat model's own."""
     input:
-        unpack(attack_inputs),
-        prefill="results/{env}/{model}/runs/{method}/seed{seed}/prefill.csv",
+        unpack(real_run_inputs),
+        logodds_reference="work/real/{model}/recovery_logodds_reference.csv",
+        utility_reference="work/real/{model}/utility_reference.csv",
     output:
-        "results/{env}/{model}/runs/{method}/seed{seed}/attack.csv",
+        kl="results/real/{model}/runs/{method}/seed{seed}/kl.csv",
+        prefill="results/real/{model}/runs/{method}/seed{seed}/prefill.csv",
+        metrics="results/real/{model}/runs/{method}/seed{seed}/metrics.json",
+        attack="results/real/{model}/runs/{method}/seed{seed}/attack.csv",
+        attack_samples="work/real/{model}/attacks/{method}/seed{seed}.csv",
+        over_refusal="work/real/{model}/over_refusal/{method}/seed{seed}.csv",
+        recovery_profile="results/real/{model}/runs/{method}/seed{seed}/recovery_profile.csv",
+        kl_unconditional="results/real/{model}/runs/{method}/seed{seed}/kl_unconditional.csv",
+        utility="results/real/{model}/runs/{method}/seed{seed}/utility.csv",
     log:
-        "logs/{env}/{model}/rank_attack/{method}_seed{seed}.log",
+        "logs/real/{model}/evaluate/{method}_seed{seed}.log",
     benchmark:
-        "results/benchmarks/rank_attack_{env}_{model}_{method}_seed{seed}.tsv"
+        "results/benchmarks/evaluate_real_{model}_{method}_seed{seed}.tsv"
+    wildcard_constraints:
+        method=r"(?!base/)[A-Za-z][A-Za-z0-9_]*",
     conda:
         "../../envs/harmhorizon.yaml"
     threads: TORCH_THREADS
     resources:
-        gpu=lambda wildcards: env_resources(wildcards.env)["gpu"],
-        mem_mb=lambda wildcards: env_resources(wildcards.env)["mem_mb"],
-        runtime=lambda wildcards: env_resources(wildcards.env)["runtime_eval"],
+        gpu=REAL["resources"]["gpu"],
+        mem_mb=REAL["resources"]["mem_mb"],
+        runtime=REAL["resources"]["runtime_eval"],
     params:
         torch_threads=TORCH_THREADS,
-        environment=lambda wildcards: ENV_SETTINGS[wildcards.env],
+        environment=ENV_SETTINGS["real"],
     script:
-        "../scripts/rank_attack.py"
+        "../scripts/evaluate.py"
+
+
+use rule real_evaluate as real_evaluate_base with:
+    input:
+        unpack(real_base_inputs),
+    output:
+        kl="results/real/{model}/runs/base/seed{seed}/kl.csv",
+        prefill="results/real/{model}/runs/base/seed{seed}/prefill.csv",
+        metrics="results/real/{model}/runs/base/seed{seed}/metrics.json",
+        attack="results/real/{model}/runs/base/seed{seed}/attack.csv",
+        attack_samples="work/real/{model}/attacks/base/seed{seed}.csv",
+        over_refusal="work/real/{model}/over_refusal/base/seed{seed}.csv",
+    log:
+        "logs/real/{model}/evaluate/base_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/evaluate_real_{model}_base_seed{seed}.tsv"
+
+
+ruleorder: real_evaluate > real_evaluate_base > evaluate
 
 
 rule attacks:

@@ -6,7 +6,8 @@
   (``evaluate.kl``; 0 past a trajectory's end, so column means are KL_t of docs/theory.md §1.5);
 - fresh samples on harmful prompts (seed) and on benign prompts (seed + 1), judged: harm_rate,
   refusal_rate, benign_refusal_rate, benign_recovery_rate;
-- the prefill attack over the environment's depths (seed + 2; ``evaluate.prefill``).
+- the prefill attack over the environment's depths (seed + 2; ``evaluate.prefill``), and beside it the
+  rank-assisted prefill at the same depths, prompts and seed (``attack_table``, E7).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import pandas as pd
 
 from .kl import kl_by_position, per_position_kl
 from .prefill import prefill_attack, rank_assisted_attack
+
+
+ATTACK_COLUMNS = ["method", "seed", "attack", "k", "prefilled", "harm_rate", "continuation_harm_rate", "recovery_rate",
+                  "n", "outside_top_k"]
 
 
 def kl_matrix(env, model, reference, sequences) -> np.ndarray:
@@ -36,25 +41,28 @@ def attack(env, model, seed: int, records: list | None = None) -> pd.DataFrame:
     return prefill_attack(env, model, env.prefill_sets(), env.prefill_samples, seed + 2, records=records)
 
 
-def check_redrawn(drawn: pd.DataFrame, committed: pd.DataFrame, path, method: str, seed: int) -> None:
-    """Fails unless an attack drawn again (``attack``) has the harm_rate, recovery_rate and n of the run's prefill.csv
-    (``committed``, read from ``path``) at every depth: kept samples are the draws behind the committed numbers."""
-    drawn, committed = drawn.set_index("k"), committed.set_index("k")
-    for column in ("harm_rate", "recovery_rate", "n"):
-        again, kept = drawn.loc[committed.index, column].to_numpy(float), committed[column].to_numpy(float)
-        if not np.allclose(again, kept, rtol=0, atol=1e-12, equal_nan=True):
-            raise ValueError(f"{path}: the attack drawn again gives {column} {again.tolist()}, the file {kept.tolist()}; "
-                             f"rerun rule evaluate for {method} seed {seed} (same machine and threads)")
-
-
 def rank_attack(env, model, seed: int, records: list | None = None) -> pd.DataFrame:
     """The rank-assisted prefill (``evaluate.prefill.rank_assisted_attack``) at the seed the evaluation of seed ``seed``
     gives its sampled attack (seed + 2), so that both attacks draw their continuations alike."""
     return rank_assisted_attack(env, model, seed + 2, records=records)
 
 
-def evaluate_policy(env, model, reference, seed: int) -> dict:
-    """{"kl_harmful", "kl_benign"} (matrices), "prefill" (table) and "metrics" (dict) of ``model`` against ``reference``."""
+def attack_table(env, model, seed: int, sampled: pd.DataFrame, method: str) -> pd.DataFrame:
+    """attack.csv of one run: the sampled attack (``sampled``, as ``evaluate_policy`` drew it) and the rank-assisted
+    prefill (``rank_attack``), rows k × attack with the harm of the model's own tokens (continuation_harm_rate) beside
+    the environment's harm; a chat judge reads the continuation alone (``attack_label``), so there the two are one."""
+    sampled = sampled.copy()
+    if hasattr(env, "attack_label"):
+        sampled["continuation_harm_rate"] = sampled.harm_rate
+    ranked = rank_attack(env, model, seed)
+    table = pd.concat([sampled.assign(attack="sampled", outside_top_k=0.0), ranked.assign(attack="rank_assisted")],
+                      ignore_index=True)
+    return table.assign(method=method, seed=seed)[ATTACK_COLUMNS]
+
+
+def evaluate_policy(env, model, reference, seed: int, records: list | None = None) -> dict:
+    """{"kl_harmful", "kl_benign"} (matrices), "prefill" (table) and "metrics" (dict) of ``model`` against ``reference``;
+    ``records``, a list, receives every sample of the prefill attack."""
     model.eval()
     harmful_sequences, benign_sequences = env.kl_sequences()
     kl_h = kl_matrix(env, model, reference, harmful_sequences)
@@ -63,7 +71,7 @@ def evaluate_policy(env, model, reference, seed: int) -> dict:
     benign = env.rate_samples(model, False, seed + 1)
     vh = env.label([p for p, _ in harmful], [r for _, r in harmful])
     vb = env.label([p for p, _ in benign], [r for _, r in benign])
-    prefill = attack(env, model, seed)
+    prefill = attack(env, model, seed, records)
     return {
         "kl_harmful": kl_h,
         "kl_benign": kl_b,

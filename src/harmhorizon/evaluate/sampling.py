@@ -23,6 +23,12 @@ import torch
 from tqdm.auto import tqdm
 
 
+def never(i: int, tokens) -> bool:
+    """An ``until`` that ends no row early: sampling through the path that shares one prompt forward among the copies
+    of a prefix (many rollouts of one prefix, none of which can stop before its budget)."""
+    return False
+
+
 @torch.no_grad()
 def sample_continuations(model, prefixes, max_new_tokens, stop_ids=(), n_samples: int = 1, seed: int = 0,
                          batch_size: int = 1024, pad_id: int = 0, temperature: float = 1.0, top_p: float = 1.0,

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..evaluate.sampling import never
+
 
 @dataclass(frozen=True)
 class Proxy:
@@ -140,6 +142,15 @@ class RewardModelScorer:
             out.append(logits[:, 0].float().cpu().numpy())
         return np.clip(np.concatenate(out) if out else np.zeros(0), 0.0, 1.0)
 
+    def score_many(self, prompts, responses) -> np.ndarray:
+        """``self(prompts, responses)`` for many rows that repeat (rollouts of one prefix): each distinct row in view is
+        scored once, in batches of similar length (less padding). Equal to the call up to float rounding."""
+        keys = [tuple(p) + tuple(in_view(r, self.view)) for p, r in zip(prompts, responses)]
+        distinct = sorted(set(keys), key=len)
+        scores = self([list(k) for k in distinct], [[] for _ in distinct]) if distinct else np.zeros(0)
+        index = {key: i for i, key in enumerate(distinct)}
+        return np.array([scores[index[key]] for key in keys], dtype=float)
+
 
 def reward_scorer(env, method: dict) -> RewardModelScorer:
     """The scorer of the learned harm model a method names (``reward_model``): the environment's config entry
@@ -193,10 +204,13 @@ class RewardModelView:
         budgets = [budgets] * len(prefixes) if np.isscalar(budgets) else list(budgets)
         if self.view is not None:  # budget = T − p: a rollout from p needs k − p tokens only
             budgets = [max(min(b, self.view - (self.T - b)), 0) for b in budgets]
-        return self.env.sample(model, prefixes, budgets, n_samples, seed, batch_size, progress)
+        # Where the environment's sampler can stop rows early (a chat model), its path that shares one prompt forward
+        # among a prefix's rollouts is taken; r̂ decides nothing before the view ends, so no row stops early.
+        shared = {"until": never} if hasattr(self.env, "rollout_until") else {}
+        return self.env.sample(model, prefixes, budgets, n_samples, seed, batch_size, progress, **shared)
 
     def label(self, prompts, responses) -> dict:
-        return {"harm": self.scorer(prompts, responses)}
+        return {"harm": self.scorer.score_many(prompts, responses)}
 
     def decided_positions(self, prompt, response) -> np.ndarray:
         positions = np.arange(len(response))

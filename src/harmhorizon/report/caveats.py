@@ -1,5 +1,5 @@
 """Figure, table and LaTeX numbers of E7 (docs/experiments.md E7): both prefill attacks and circuit breakers, in
-both neural environments. Formatting only: the attacks come from rule rank_attack (attack.csv), the verdicts from
+both neural environments. Formatting only: the attacks come from rule evaluate (attack.csv), the verdicts from
 ``harmhorizon.evaluate.verdicts.caveat_verdicts``."""
 
 from __future__ import annotations
