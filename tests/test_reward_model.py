@@ -71,10 +71,13 @@ def test_a_fit_learns_what_its_view_shows(tiny_reference, tmp_path, view, learna
     scorer = RewardModelScorer(folder, view, tokenizer.pad_token_id)
     test_prompts, test_responses, test_h = _data(256, np.random.default_rng(2))
     diagnostics = fit_diagnostics(scorer(test_prompts, test_responses), test_h)
-    # Rows that repeat (as rollouts of one prefix do) are scored once each, in length order: the same scores.
-    repeated_prompts, repeated_responses = test_prompts[:8] * 3, test_responses[:8] * 3
-    np.testing.assert_allclose(scorer.score_many(repeated_prompts, repeated_responses),
-                               scorer(repeated_prompts, repeated_responses), atol=1e-5)
+    # Rows that share prompts (as rollouts do), scored from one prompt forward each: the same scores, whatever the
+    # responses' lengths, an empty one, or one ending in the pad token (read before it, as the classifier does).
+    ids, pad = VOCAB.token_to_id, tokenizer.pad_token_id
+    prompts = [[ids["HARM0"]], [ids["HARM1"], ids["HARM0"]]] * 6
+    responses = [[], [ids["COMPLY"]], [ids["COMPLY"], ids["PAY0"]], [ids["COMPLY"], ids["PAY0"], ids["FIL0"]],
+                 [ids["COMPLY"], ids["PAY0"], pad], [ids["COMPLY"], ids["FIL1"], ids["PAY1"], ids["FIL0"]]] * 2
+    np.testing.assert_allclose(scorer.score_many(prompts, responses), scorer(prompts, responses), atol=1e-5)
     if learnable:
         assert diagnostics["accuracy_at_half"] > 0.95 and diagnostics["correlation_with_h"] > 0.9
     else:
