@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -16,6 +17,8 @@ from harmhorizon.methods.reward_model import (Proxy, RewardModelScorer, RewardMo
                                               fit_reward_model, flip_labels, in_view, training_rows)
 from harmhorizon.synthetic.model import build_base_model, build_tokenizer  # noqa: E402
 from harmhorizon.synthetic.vocab import Vocabulary  # noqa: E402
+
+from conftest import REPO  # noqa: E402
 
 VOCAB = Vocabulary(2, 2, 2, 2, 2)
 
@@ -167,13 +170,17 @@ def check_reward_model_outputs(out, section: dict) -> None:
     verdicts = pd.read_csv(out / "verdicts.csv")
     judged = verdicts[verdicts.prediction.str.startswith("E7 (learned")]
     matched = judged.metric.str.contains("at harm fraction")
-    proxies = [name for name, spec in section["methods"].items() if spec.get("reward_model")]
-    assert sorted(judged[~matched].method) == sorted(f"{name} - rlhf" for name in proxies)
-    # Read at matched harm (post hoc) where the environment has a frontier: every proxy at every harm level.
+    rules = yaml.safe_load((REPO / "config/predictions.yaml").read_text())["reward_model"]
+    replication = rules.get("replication") or {}
+    pairs = [f"{name} - {replication['comparator'] if name in replication.get('methods', []) else rules['comparator']}"
+             for name, spec in section["methods"].items() if spec.get("reward_model")]
+    assert sorted(judged[~matched].method) == sorted(pairs)
+    assert judged[judged.method.str.contains("replication")].prediction.str.contains("replication").all()
+    # Read at matched harm where the environment has a frontier: every proxy at every harm level.
     if "frontier" in section:
         levels = judged[matched].metric.nunique()
         assert levels >= 1
-        assert sorted(judged[matched].method) == sorted([f"{name} - rlhf" for name in proxies] * levels)
+        assert sorted(judged[matched].method) == sorted(pairs * levels)
     else:
         assert not matched.any()
 
@@ -209,3 +216,25 @@ def test_the_matched_harm_rows_read_shares_at_each_level_without_collapsed_cross
     # Without the registered switch no matched row is read.
     assert not reward_model_verdicts(kl, runs, methods, proxies, rules | {"read_at_matched_harm": False},
                                      matched).metric.str.contains("at harm fraction").any()
+
+
+def test_a_registered_replication_is_read_against_its_own_comparator():
+    """Proxy runs listed under ``replication`` are compared with the replication's comparator (fresh seeds on both
+    sides), at the final checkpoint and at matched harm, and their rows say so; the other proxies keep theirs."""
+    kl = pd.DataFrame([{"method": method, "seed": seed, "t": t, "kl": kl}
+                       for seed in (1, 2, 3) for t in range(1, 13)
+                       for method, kl in (("rlhf", 1.0 + 0.01 * seed), ("early", (10.0 if t <= 2 else 0.2) + 0.01 * seed),
+                                          ("rlhf_again", (10.0 if t <= 2 else 0.2) + 0.02 * seed),
+                                          ("early_again", (10.0 if t <= 2 else 0.2) + 0.01 * seed))])
+    runs = pd.DataFrame({"method": ["base"], "seed": [1], "t_epsilon": [6.0], "collapsed": [False], "unmoved": [False]})
+    methods = {name: {"objective": "rlhf"} | ({"reward_model": "e"} if name.startswith("early") else {})
+               for name in ("rlhf", "early", "rlhf_again", "early_again")}
+    rules = {"comparator": "rlhf", "kl_share_margin": 0.1,
+             "replication": {"comparator": "rlhf_again", "methods": ["early_again"]}}
+    table = reward_model_verdicts(kl, runs, methods, {"e": {"view": 2}}, rules).set_index("method")
+    assert list(table.index) == ["early - rlhf", "early_again - rlhf_again"]
+    assert table.loc["early - rlhf", "verdict"] == "confirmed"
+    # Against a comparator that concentrates its KL as early as the proxy, the replication refutes the prediction.
+    assert table.loc["early_again - rlhf_again", "verdict"] == "refuted"
+    assert "[replication]" in table.loc["early_again - rlhf_again", "prediction"]
+    assert "[replication]" not in table.loc["early - rlhf", "prediction"]

@@ -51,6 +51,7 @@ rule caveats_report:
             for env in CAVEAT_ENVS
         },
         reward_model_envs=reward_model_envs(),
-        comparator=PREDICTIONS["reward_model"]["comparator"],
+        comparators=[PREDICTIONS["reward_model"]["comparator"]]
+        + [PREDICTIONS["reward_model"].get("replication", {}).get("comparator", "")],
     script:
         "../scripts/caveats_report.py"

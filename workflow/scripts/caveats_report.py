@@ -31,12 +31,12 @@ if edgy is not None:
 with atomic_path(snakemake.output.benign_cost) as tmp:
     tmp.write_text(benign_cost_table(runs, utility, snakemake.rule, edgy))
 
-proxies, comparator = snakemake.params.reward_model_envs, snakemake.params.comparator
+proxies, comparators = snakemake.params.reward_model_envs, list(snakemake.params.comparators)
 tables, fits, kl = ({env: read(env, name) for env in proxies} for name in ("reward_model", "reward_model_fit", "kl"))
 for env in proxies:
-    numbers |= reward_model_numbers(env, fits[env], verdicts[env], runs[env], methods[env], comparator)
+    numbers |= reward_model_numbers(env, fits[env], verdicts[env], runs[env], methods[env], comparators)
 write_numbers(numbers, snakemake.output.numbers)
-save_figure(reward_model_figure(tables, kl, methods, comparator), snakemake.output.reward_model_pdf,
+save_figure(reward_model_figure(tables, kl, methods, comparators), snakemake.output.reward_model_pdf,
             snakemake.output.reward_model_png)
 with atomic_path(snakemake.output.reward_model_table) as tmp:
     tmp.write_text(reward_model_table({env: verdicts[env] for env in proxies}, fits, methods, snakemake.rule))

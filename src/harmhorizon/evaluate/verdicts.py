@@ -335,15 +335,24 @@ def caveat_verdicts(attack: pd.DataFrame, runs: pd.DataFrame, methods: dict, ks,
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def proxy_runs(methods: dict, proxies: dict, horizon: float):
-    """(name, Proxy, testable) of every method aligned against a configured learned harm model; testable when t_ε is
-    defined and the proxy's view, if it has one, lies before it."""
+def proxy_runs(methods: dict, proxies: dict, horizon: float, rules: dict):
+    """(name, Proxy, testable, comparator) of every method aligned against a configured learned harm model; testable
+    when t_ε is defined, the proxy's view, if it has one, lies before it, and its comparator was run. The comparator is
+    the section's, or its ``replication``'s for the methods that list names."""
     from ..methods.reward_model import Proxy
 
+    replication = rules.get("replication") or {}
     for name, spec in methods.items():
         if spec.get("reward_model") in proxies:
             proxy = Proxy.from_config(spec["reward_model"], proxies[spec["reward_model"]])
-            yield name, proxy, math.isfinite(horizon) and (proxy.view is None or proxy.view < horizon)
+            comparator = replication["comparator"] if name in replication.get("methods", []) else rules["comparator"]
+            testable = math.isfinite(horizon) and (proxy.view is None or proxy.view < horizon) and comparator in methods
+            yield name, proxy, testable, comparator
+
+
+def replicates(name: str, rules: dict) -> bool:
+    """Whether a proxy run belongs to the section's registered blind ``replication``."""
+    return name in (rules.get("replication") or {}).get("methods", [])
 
 
 def difference_row(prediction: str, method: str, metric: str, mine, theirs, threshold: float, decide,
@@ -366,28 +375,28 @@ def reward_model_verdicts(kl: pd.DataFrame, runs: pd.DataFrame, methods: dict, p
     Where ``matched`` (matched_runs.csv) is given and ``read_at_matched_harm`` is set, `matched_reward_model_rows`
     adds each proxy's rows at the frontier's harm levels.
     """
-    margin, comparator = rules["kl_share_margin"], rules["comparator"]
+    margin = rules["kl_share_margin"]
     base_runs = runs[runs.method == "base"]
     horizon = float(base_runs.t_epsilon.iloc[0]) if len(base_runs) else float("nan")
     excluded = excluded_runs(runs)
     kl = kl[[(m, int(s)) not in excluded for m, s in zip(kl.method, kl.seed)]]
     rows = []
-    for name, proxy, testable in proxy_runs(methods, proxies, horizon):
+    for name, proxy, testable, comparator in proxy_runs(methods, proxies, horizon, rules):
         early = proxy.view is not None
+        tag = " [replication]" if replicates(name, rules) else ""
         # Share past a cut c: Σ_{t>c} KL_t / Σ_t KL_t (`kl_share_past_horizon`); the share at t ≤ k is 1 − it at c = k.
         shares = kl_share_past_horizon(kl[kl.method.isin([name, comparator])], proxy.view if early else horizon)
         share = 1.0 - shares.kl_share_past_horizon if early else shares.kl_share_past_horizon
         mine, theirs = share[shares.method == name], share[shares.method == comparator]
         if early:
-            prediction = (f"E7 (learned harm model, view {proxy.view}): alignment against it concentrates its KL where "
-                          "it decides")
+            prediction = (f"E7 (learned harm model, view {proxy.view}){tag}: alignment against it concentrates its KL "
+                          "where it decides")
             metric, decide = f"kl_share_t_le_{proxy.view} difference", lambda lo, hi: one_sided_verdict(lo, hi, margin, False)
         else:
-            prediction = (f"E7 (learned harm model, whole view, flip rate {proxy.noise:g}): noise changes how far "
-                          "alignment moves, not where")
+            prediction = (f"E7 (learned harm model, whole view, flip rate {proxy.noise:g}){tag}: noise changes how "
+                          "far alignment moves, not where")
             metric, decide = "kl_share_past_horizon difference", lambda lo, hi: equivalence_verdict(lo, hi, margin)
-        rows.append(difference_row(prediction, f"{name} - {comparator}", metric, mine, theirs, margin, decide,
-                                   testable and comparator in methods))
+        rows.append(difference_row(prediction, f"{name} - {comparator}", metric, mine, theirs, margin, decide, testable))
     if matched is not None and rules.get("read_at_matched_harm"):
         rows += matched_reward_model_rows(matched, horizon, methods, proxies, rules)
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -405,19 +414,20 @@ def matched_reward_model_rows(matched: pd.DataFrame, horizon: float, methods: di
     hoc): per proxy run and frontier harm fraction, its KL share past h's t_ε minus the comparator's at the same
     level (`matched_share_past_horizon`), Welch 95% over the seeds that reached it. A view k < t_ε predicts a lower
     share (one-sided below −margin); a whole view, equivalence within ±margin."""
-    margin, comparator = rules["kl_share_margin"], rules["comparator"]
-    if comparator not in methods:
-        return []
+    margin = rules["kl_share_margin"]
     matched = matched.assign(share=matched_share_past_horizon(matched))
     rows = []
-    for name, proxy, testable in proxy_runs(methods, proxies, horizon):
+    for name, proxy, testable, comparator in proxy_runs(methods, proxies, horizon, rules):
+        if comparator not in methods:
+            continue
+        tag = "[replication, matched harm]" if replicates(name, rules) else "[post hoc, matched harm]"
         if proxy.view is not None:
-            prediction = (f"E7 (learned harm model, view {proxy.view}) [post hoc, matched harm]: alignment against "
-                          "it is shallower than against $h$")
+            prediction = (f"E7 (learned harm model, view {proxy.view}) {tag}: alignment against it is shallower than "
+                          "against $h$")
             threshold, decide = -margin, lambda lo, hi: one_sided_verdict(lo, hi, -margin, True)
         else:
-            prediction = (f"E7 (learned harm model, whole view, flip rate {proxy.noise:g}) [post hoc, matched harm]: "
-                          "noise changes how far alignment moves, not where")
+            prediction = (f"E7 (learned harm model, whole view, flip rate {proxy.noise:g}) {tag}: noise changes how far "
+                          "alignment moves, not where")
             threshold, decide = margin, lambda lo, hi: equivalence_verdict(lo, hi, margin)
         for fraction in sorted(matched[matched.method == name].harm_fraction.unique(), reverse=True):
             at = matched[matched.harm_fraction == fraction]

@@ -244,12 +244,14 @@ def reward_model_tables(information: dict, fits: list[dict], harm_information: p
     return table[columns + extra], pd.DataFrame(summary)
 
 
-def proxy_methods(methods: dict, comparator: str) -> list[str]:
-    """The comparator (RLHF against h) and every method aligned against a learned harm model."""
-    return [comparator] + [name for name, spec in methods.items() if spec.get("reward_model")]
+def proxy_methods(methods: dict, comparators: list[str]) -> list[str]:
+    """The comparators (RLHF against h: the section's, then its replication's where it was run) and every method
+    aligned against a learned harm model."""
+    shown = comparators[:1] + [name for name in comparators[1:] if name in methods]
+    return shown + [name for name, spec in methods.items() if spec.get("reward_model")]
 
 
-def reward_model_figure(tables: dict, kl: dict, methods: dict, comparator: str) -> plt.Figure:
+def reward_model_figure(tables: dict, kl: dict, methods: dict, comparators: list[str]) -> plt.Figure:
     """Per environment: left, the reference's I_t per token under h and under each learned harm model r̂ (95% bands
     of the Monte Carlo); right, KL_t (mean over seeds, 95% band; collapsed seeds included) of RLHF against h and
     against each r̂, each r̂ in the colour of its run."""
@@ -267,7 +269,7 @@ def reward_model_figure(tables: dict, kl: dict, methods: dict, comparator: str) 
         h_width = (h.t_end - h.t_start).clip(lower=1)
         left.plot(h.t_end, h.harm_information_h / h_width, color="0.2", marker="o", markersize=3, label="$h$ (judge)")
         left.fill_between(h.t_end, h.ci_low_h / h_width, h.ci_high_h / h_width, color="0.2", alpha=0.15, linewidth=0)
-        names = proxy_methods(methods[env], comparator)
+        names = proxy_methods(methods[env], comparators)
         palette = method_palette(names)
         # Each r̂ in the colour of the run aligned against it (right panel).
         colour_of = {spec["reward_model"]: palette[name] for name, spec in methods[env].items() if spec.get("reward_model")}
@@ -315,14 +317,14 @@ def over_refusal_numbers(table: pd.DataFrame, verdicts: pd.DataFrame, methods: d
 
 
 def reward_model_numbers(env: str, fit: pd.DataFrame, verdicts: pd.DataFrame, runs: pd.DataFrame, methods: dict,
-                         comparator: str) -> dict[str, str]:
+                         comparators: list[str]) -> dict[str, str]:
     """Macros of one environment's learned harm models: per proxy its view, flip rate, held-out correlation with h,
     total information and ε-horizon under r̂ against h's; per method aligned against one its E7 verdict and the
     difference it rests on; and, beside the comparator's, its true harm rate and benign KL (t-intervals over seeds),
     its seed count and how many of them the collapse rule flags."""
     prefix = "RewardModel" + env.capitalize()
     numbers = {}
-    words = macro_words(list(fit.proxy) + proxy_methods(methods, comparator))
+    words = macro_words(list(fit.proxy) + proxy_methods(methods, comparators))
     for r in fit.itertuples():
         word = prefix + words[r.proxy]
         numbers |= {f"{word}View": fmt(int(r.view)) if pd.notna(r.view) else r"\text{all}", f"{word}Noise": fmt(r.noise),
@@ -337,7 +339,7 @@ def reward_model_numbers(env: str, fit: pd.DataFrame, verdicts: pd.DataFrame, ru
         word = prefix + words[name] + ("" if fraction is None else "Matched" + macro_word(str(round(100 * fraction))))
         numbers[f"{word}Difference"] = verdict_interval(r)
         numbers[f"{word}Verdict"] = rf"\text{{{r.verdict}}}"
-    for name in proxy_methods(methods, comparator):
+    for name in proxy_methods(methods, comparators):
         part = runs[runs.method == name]
         mean, low, high, _ = t_interval(part.harm_rate)
         numbers[f"{prefix}{words[name]}HarmRate"] = (fmt_interval(mean, max(low, 0.0), min(high, 1.0))
@@ -384,6 +386,7 @@ def reward_model_table(verdicts: dict, fits: dict, methods: dict, rule: str = "c
                           r"under $\hat r$ and under $h$, and the registered statistic (the share of KL at $t\le k$ or past "
                           r"$t_\varepsilon$) as a difference from RLHF against $h$ "
                           r"(Welch 95\% interval over seeds) with its verdict; $^\dagger$: read at matched harm (a fraction "
-                          r"of the reference's harm rate, \S\ref{sec:synthetic}), registered after the runs (post hoc). "
+                          r"of the reference's harm rate, \S\ref{sec:synthetic}), registered after the runs (post hoc), except for the "
+                          r"replication runs (fresh seeds, registered before them, against RLHF on $h$ on the same seeds). "
                           r"Drawn by rule " + texttt(rule) + ".",
                           label="tab:reward-model", column_format="lllllll", footnotesize=True)
