@@ -121,7 +121,8 @@ def collect_runs(runs: list[dict], horizon_of, margin: float, first_tokens: int,
     """The environment's contract tables from its runs (docs/architecture.md "Output contracts").
 
     ``runs``: dicts with method, seed, kl (t, kl, kl_sd, n), prefill, grad (step, t, grad_norm) and
-    metrics; the base is the run named "base".  ``horizon_of(method)`` is the t_ε a method is judged
+    metrics; the base is the run named "base" (a run on a seed it was not evaluated at is read against its mean over
+    seeds).  ``horizon_of(method)`` is the t_ε a method is judged
     against.  Returns (kl, prefill, grad, runs, summary): per-position KL with its 95% t-interval over
     sequences, the prefill curves, the gradient profiles, one row of `run_metrics` per run (``collapsed``
     when its benign KL exceeds ``collapse_benign_kl``; ``unmoved`` when an aligned run's total KL along the harmful
@@ -130,6 +131,10 @@ def collect_runs(runs: list[dict], horizon_of, margin: float, first_tokens: int,
     from ..intervals import t_intervals
 
     base_prefill = {r["seed"]: r["prefill"] for r in runs if r["method"] == "base"}
+    # A run on a seed the base was not evaluated at (a method's own seeds, e.g. a replication's fresh ones) is read
+    # against the base's mean over the track's seeds.
+    pooled = (pd.concat(base_prefill.values()).groupby("k", as_index=False)["recovery_rate"].mean()
+              if base_prefill else None)
     kl_rows, prefill_rows, grad_rows, run_rows = [], [], [], []
     for r in runs:
         t_eps = horizon_of(r["method"])
@@ -139,7 +144,7 @@ def collect_runs(runs: list[dict], horizon_of, margin: float, first_tokens: int,
             grad_rows.append(r["grad"].assign(method=r["method"], seed=r["seed"]))
         run_rows.append({"method": r["method"], "seed": r["seed"], "t_epsilon": t_eps,
                          **{k: v for k, v in r["metrics"].items() if k in ("train_steps", "train_examples")},
-                         **run_metrics(r["kl"], r["prefill"], base_prefill[r["seed"]], r["grad"], r["metrics"], t_eps,
+                         **run_metrics(r["kl"], r["prefill"], base_prefill.get(r["seed"], pooled), r["grad"], r["metrics"], t_eps,
                                        margin, first_tokens)})
     kl = pd.concat(kl_rows, ignore_index=True)
     kl["ci_low"], kl["ci_high"] = t_intervals(kl.kl, kl.kl_sd, kl.n)
