@@ -3,10 +3,15 @@
 import copy
 
 import pytest
-from conftest import load_config
+import yaml
+from conftest import REPO, load_config
 
 from harmhorizon.config import ConfigError, check_config
 from harmhorizon.plan import paper_model, runs, seeds_of
+
+
+def load_predictions() -> dict:
+    return yaml.safe_load((REPO / "config/predictions.yaml").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +23,12 @@ def test_paper_config_has_five_seeds_for_every_method(paper):
     """Every frontier point has at least 5 seeds; every penalised objective at γ = 1 and γ < 1."""
     syn = paper["synthetic"]
     assert len(syn["seeds"]) >= 5
-    assert all("seeds" not in m for m in syn["methods"].values())
+    assert all(len(seeds_of(syn, name)) >= 5 for name in syn["methods"])
+    # Only the registered blind replication (config/predictions.yaml) has seeds of its own, fresh ones.
+    replication = load_predictions()["reward_model"]["replication"]
+    own = {name for name, m in syn["methods"].items() if "seeds" in m}
+    assert own == {replication["comparator"], *replication["methods"]}
+    assert all(not set(seeds_of(syn, name)) & set(syn["seeds"]) for name in own)
     objectives = {m["objective"] for m in syn["methods"].values()}
     assert objectives == {"dpo", "rlhf", "sft", "recovery", "recovery_rl", "augment", "h_deep", "circuit_breaker"}
     for objective in ("recovery", "recovery_rl", "h_deep"):
@@ -31,8 +41,9 @@ def test_plan_lists_every_run(paper):
     assert ("dpo", 1) in runs(syn, "dpo") and all(syn["methods"][name]["objective"] == "dpo" for name, _ in runs(syn, "dpo"))
     assert {name for name, _ in runs(syn, "recovery")} == {"recovery", "recovery_gamma", "recovery_log"}
     assert seeds_of(syn, "base") == syn["seeds"]
-    # A method's own `seeds` overrides the track's (every paper method runs them all).
-    assert all(seeds_of(syn, name) == syn["seeds"] for name in syn["methods"])
+    # A method's own `seeds` overrides the track's (every paper method but the replication's runs them all).
+    assert all(seeds_of(syn, name) == syn["seeds"] for name, m in syn["methods"].items() if "seeds" not in m)
+    assert all(seeds_of(syn, name) == m["seeds"] for name, m in syn["methods"].items() if "seeds" in m)
     override = {**syn, "methods": {**syn["methods"], "dpo_lr_high": {**syn["methods"]["dpo_lr_high"], "seeds": [1]}}}
     assert seeds_of(override, "dpo_lr_high") == [1] and [seed for name, seed in runs(override, "dpo") if name == "dpo_lr_high"] == [1]
     assert runs(syn, include_base=True)[: len(syn["seeds"])] == [("base", seed) for seed in syn["seeds"]]
