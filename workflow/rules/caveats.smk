@@ -51,7 +51,6 @@ rule caveats_report:
             for env in CAVEAT_ENVS
         },
         reward_model_envs=reward_model_envs(),
-        comparators=[PREDICTIONS["reward_model"]["comparator"]]
-        + [PREDICTIONS["reward_model"].get("replication", {}).get("comparator", "")],
+        reward_model_rules=PREDICTIONS["reward_model"],
     script:
         "../scripts/caveats_report.py"

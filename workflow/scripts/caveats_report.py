@@ -4,6 +4,7 @@ reward_model_verdicts's, from rule verdicts)."""
 
 import pandas as pd
 
+from harmhorizon.evaluate.verdicts import reward_model_comparators
 from harmhorizon.io import atomic_path, setup_logging
 from harmhorizon.report.caveats import (attack_figure, benign_cost_table, caveat_numbers, caveat_table, horizon_of,
                                         over_refusal_numbers, reward_model_figure, reward_model_numbers,
@@ -31,7 +32,7 @@ if edgy is not None:
 with atomic_path(snakemake.output.benign_cost) as tmp:
     tmp.write_text(benign_cost_table(runs, utility, snakemake.rule, edgy))
 
-proxies, comparators = snakemake.params.reward_model_envs, list(snakemake.params.comparators)
+proxies, comparators = snakemake.params.reward_model_envs, reward_model_comparators(snakemake.params.reward_model_rules)
 tables, fits, kl = ({env: read(env, name) for env in proxies} for name in ("reward_model", "reward_model_fit", "kl"))
 for env in proxies:
     numbers |= reward_model_numbers(env, fits[env], verdicts[env], runs[env], methods[env], comparators)

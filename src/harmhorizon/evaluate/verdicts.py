@@ -341,11 +341,10 @@ def proxy_runs(methods: dict, proxies: dict, horizon: float, rules: dict):
     the section's, or its ``replication``'s for the methods that list names."""
     from ..methods.reward_model import Proxy
 
-    replication = rules.get("replication") or {}
     for name, spec in methods.items():
         if spec.get("reward_model") in proxies:
             proxy = Proxy.from_config(spec["reward_model"], proxies[spec["reward_model"]])
-            comparator = replication["comparator"] if name in replication.get("methods", []) else rules["comparator"]
+            comparator = rules["replication"]["comparator"] if replicates(name, rules) else rules["comparator"]
             testable = math.isfinite(horizon) and (proxy.view is None or proxy.view < horizon) and comparator in methods
             yield name, proxy, testable, comparator
 
@@ -353,6 +352,11 @@ def proxy_runs(methods: dict, proxies: dict, horizon: float, rules: dict):
 def replicates(name: str, rules: dict) -> bool:
     """Whether a proxy run belongs to the section's registered blind ``replication``."""
     return name in (rules.get("replication") or {}).get("methods", [])
+
+
+def reward_model_comparators(rules: dict) -> list[str]:
+    """The comparators (RLHF against h) of section ``reward_model``: its own, then its replication's if it has one."""
+    return [rules["comparator"]] + ([rules["replication"]["comparator"]] if rules.get("replication") else [])
 
 
 def difference_row(prediction: str, method: str, metric: str, mine, theirs, threshold: float, decide,

@@ -161,6 +161,7 @@ class RewardModelScorer:
             rows, P = list(distinct), len(prompt)
             for start in range(0, len(rows), self.batch_size):
                 chunk = rows[start: start + self.batch_size]
+                # One prompt forward per chunk: repeating the cache for a chunk's rows consumes it.
                 out = backbone(input_ids=torch.tensor([prompt], device=device), use_cache=True)
                 prompt_hidden, cache = out.last_hidden_state[0], out.past_key_values
                 width = max(len(seen) for seen in chunk)
