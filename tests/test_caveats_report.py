@@ -42,7 +42,8 @@ def test_verdicts_numbers_and_table_agree():
     assert numbers["CaveatsSyntheticCircuitBreakerLayers"] == r"1,\ 2"
     assert int(numbers["CaveatsSyntheticVerdicts"]) == len(verdicts)
     table = caveat_table({"synthetic": verdicts})
-    assert table.count(r"\\") - 1 == 2 and "circuit breaker" in table and "conf." in table  # header + 2 method rows
+    # header, the environment's heading and its two method rows
+    assert table.count(r"\\") == 4 and "{Automaton}" in table and "circuit breaker" in table and "conf." in table
     figure = attack_figure({"synthetic": attack}, {"synthetic": METHODS}, {"synthetic": 12.0})
     assert len(figure.axes) == 2
 

@@ -57,26 +57,25 @@ def test_numbers_below_ten_thousand_are_never_written_with_an_exponent():
     assert fmt(1.5e-5, 2) == r"1.5\times 10^{-5}"
 
 
-def test_each_figure_caption_names_its_rule_through_the_generated_macro():
-    """Captions take the rule that drew a figure from the DAG (rule paper_index → paper_macros), never a literal."""
+def test_every_figure_and_table_reaches_its_code_through_the_appendix_index():
+    """Captions name no code; the appendix table (rule paper_code_index) maps each figure and table to its rule."""
     import re
 
     import pandas as pd
 
-    from harmhorizon.report.latex import artefact_macro, macros_tex
+    from harmhorizon.report.paper import artefact_labels, code_index_table
 
-    figures = 0
-    for section in sorted((REPO / "paper/sections").glob("*.tex")):
-        for block in re.findall(r"\\begin\{figure\*?\}.*?\\end\{figure\*?\}", section.read_text(), flags=re.S):
-            path = re.search(r"\\includegraphics(?:\[[^\]]*\])?\{figures/([^}]+)\}", block).group(1)
-            assert f"\\texttt{{\\{artefact_macro('results/figures/' + path)}}}" in block, (section.name, path)
-            assert not re.search(r"rule\s+\\texttt\{[a-z]", block), (section.name, path)
-            figures += 1
-    assert figures >= 10
-    index = pd.DataFrame({"artefact": ["results/figures/synthetic/kl_profile.pdf", "results/tables/real/summary.tex"],
-                          "rule": ["synthetic_figures", "table_real_summary"]})
-    text = macros_tex([], index)
-    assert "\\newcommand{\\RuleFigSyntheticKlProfile}{synthetic\\_figures}" in text
-    assert "\\newcommand{\\RuleTabRealSummary}{table\\_real\\_summary}" in text
-    with pytest.raises(ValueError, match="not a figure or table"):
-        artefact_macro("results/synthetic/summary.csv")
+    sections = [path.read_text() for path in sorted((REPO / "paper/sections").glob("*.tex"))]
+    for text in sections:
+        for block in re.findall(r"\\begin\{figure\*?\}.*?\\end\{figure\*?\}", text, flags=re.S):
+            assert not re.search(r"rule\s+\\texttt|harmhorizon\.report", block), block[:200]
+    table = "\\begin{table}\\caption{x}\\label{tab:real-summary}\\end{table}"
+    labels = artefact_labels(sections, {"results/tables/real/summary.tex": table})
+    assert labels["results/tables/real/summary.tex"] == ["tab:real-summary"]
+    figures = [path for path in labels if path.startswith("results/figures/")]
+    assert len(figures) >= 10 and all(labels[path] for path in figures)
+    index = pd.DataFrame({"artefact": list(labels), "rule": ["r_" + str(i) for i in range(len(labels))],
+                          "script": ["workflow/scripts/s.py"] * len(labels)})
+    text = code_index_table(index, labels)
+    assert r"Table~\ref{tab:real-summary} & \texttt{r\_0}" not in text  # figures come first in paper order
+    assert r"\ref{tab:real-summary}" in text and r"\texttt{s.py}" in text

@@ -9,10 +9,9 @@ PAPER_SOURCES = [
 
 
 rule paper_macros:
-    """One \\newcommand per number cited by the paper (results/*/numbers.json), and per figure and table the rule that drew it."""
+    """One \\newcommand per number cited by the paper (results/*/numbers.json)."""
     input:
         numbers=paper_numbers(),
-        index="results/reproducibility/paper_index.csv",
     output:
         "paper/generated/macros.tex",
     log:
@@ -25,12 +24,29 @@ rule paper_macros:
         "../scripts/paper_macros.py"
 
 
+rule paper_code_index:
+    """The appendix table from every figure and table of the paper to the rule and script that drew it."""
+    input:
+        index="results/reproducibility/paper_index.csv",
+        sections=PAPER_SOURCES,
+        tables=[path for path in paper_inputs() if path.endswith(".tex")],
+    output:
+        "results/tables/reproducibility/code_index.tex",
+    log:
+        "logs/paper/code_index.log",
+    conda:
+        "../../envs/harmhorizon.yaml"
+    script:
+        "../scripts/paper_code_index.py"
+
+
 rule paper:
     """latexmk on a staged copy of paper/ with the generated macros, figures and tables."""
     input:
         sources=PAPER_SOURCES,
         macros="paper/generated/macros.tex",
         figures_and_tables=paper_inputs(),
+        code_index="results/tables/reproducibility/code_index.tex",
     output:
         "paper/build/main.pdf",
     log:

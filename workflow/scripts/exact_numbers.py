@@ -4,10 +4,11 @@ import hashlib
 import json
 
 import pandas as pd
+import yaml
 
 from harmhorizon.io import setup_logging
 from harmhorizon.report.exact import ablation_numbers, exact_numbers, graded_numbers, ledger_numbers, mc_coverage_numbers
-from harmhorizon.report.latex import write_numbers
+from harmhorizon.report.latex import registered_numbers, write_numbers
 
 log = setup_logging(snakemake.log[0])
 numbers = exact_numbers(
@@ -27,6 +28,8 @@ numbers.update(graded_numbers(pd.read_csv(snakemake.input.graded), pd.read_csv(s
 numbers.update(mc_coverage_numbers(pd.read_csv(snakemake.input.mc_coverage), snakemake.params.synthetic_mc))
 # The paper prints the digest of the registered rules its verdicts were judged by.
 with open(snakemake.input.predictions, "rb") as handle:
-    numbers["PredictionsSha"] = r"\texttt{" + hashlib.sha256(handle.read()).hexdigest()[:16] + "}"
+    registrations = handle.read()
+numbers["PredictionsSha"] = r"\texttt{" + hashlib.sha256(registrations).hexdigest()[:16] + "}"
+numbers.update(registered_numbers(yaml.safe_load(registrations)))
 log.info("%d numbers", len(numbers))
 write_numbers(numbers, snakemake.output[0])

@@ -8,6 +8,6 @@ stage = stage_paper(
     snakemake.params.paper_dir,
     snakemake.params.stage_dir,
     macros=snakemake.input.macros,
-    generated=snakemake.input.figures_and_tables,
+    generated=[*snakemake.input.figures_and_tables, snakemake.input.code_index],
 )
 compile_paper(stage, snakemake.output[0], log)

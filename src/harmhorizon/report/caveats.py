@@ -14,7 +14,8 @@ import seaborn as sns
 from ..evaluate.verdicts import attack_depth
 from ..intervals import t_interval, welch_difference
 from ..methods.families import family_of
-from .latex import booktabs_table, fmt, fmt_interval, macro_word, macro_words, texttt
+from .latex import (booktabs_table, fmt, fmt_interval, grouped_table, macro_word, macro_words, method_cell,
+                    stacked_interval, texttt)
 from .real import method_order, method_palette, utility_deltas
 
 ENVIRONMENTS = {"synthetic": "automaton", "real": "chat model"}
@@ -126,23 +127,23 @@ def caveat_table(verdicts: dict, rule: str = "caveats_report") -> str:
     """Vega & Singh's two predictions for every judged method of both environments, one row per method: the
     rank-assisted prefill's continuation harm against the reference's (Welch over seeds) and against the sampled
     prefill's within runs (t over seeds), each with its verdict. Circuit breakers' own rows are macros."""
-    rows, thresholds = [], set()
+    groups, thresholds = [], set()
     for env, table in verdicts.items():
         e7 = table[table.prediction.str.startswith("E7 (Vega")]
         thresholds |= set(e7.threshold)
+        rows = []
         for method, part in e7.groupby("method", sort=False):
             cells = {key: part[part.prediction.str.contains(text, regex=False)] for key, text in VEGA_SINGH.items()}
-            rows.append({"environment": ENVIRONMENTS[env], "method": method.replace("_", " "),
-                         "against the reference": verdict_cell(cells["reference"].iloc[0]),
-                         "against the sampled prefill": verdict_cell(cells["sampled"].iloc[0])})
-    frame = pd.DataFrame(rows, columns=["environment", "method", "against the reference", "against the sampled prefill"])
-    return booktabs_table(frame, caption=r"Vega \& Singh's predictions (E7, \S\ref{sec:caveats}), each at the environment's "
-                          r"$k^*$, on the harm of the model's own tokens after the rank-assisted prefill: its difference "
-                          r"from the reference's under the same attack (Welch 95\% interval over seeds) and from the sampled "
-                          r"prefill's in the same run ($t$ interval), against the registered $" + ", ".join(fmt(t) for t in sorted(thresholds))
-                          + r"$; conf.\ confirms, "
-                          r"ref.\ refutes, inc.\ is inconclusive. Drawn by rule " + texttt(rule) + ".",
-                          label="tab:caveat-verdicts", column_format="llll")
+            rows.append([method_cell(method), verdict_cell(cells["reference"].iloc[0]),
+                         verdict_cell(cells["sampled"].iloc[0])])
+        groups.append((ENVIRONMENTS[env][0].upper() + ENVIRONMENTS[env][1:], rows))
+    return grouped_table(groups, ["method", "against the reference", "against the sampled prefill"],
+                         caption=r"Vega \& Singh's predictions (E7, \S\ref{sec:caveats}), each at the environment's "
+                         r"$k^*$, on the harm of the model's own tokens after the rank-assisted prefill: its difference "
+                         r"from the reference's under the same attack (Welch 95\% interval over seeds) and from the "
+                         r"sampled prefill's in the same run ($t$ interval), against the registered $"
+                         + ", ".join(fmt(t) for t in sorted(thresholds)) + r"$; conf.\ confirms, ref.\ refutes, inc.\ is "
+                         r"inconclusive.", label="tab:caveat-verdicts", column_format="lrr")
 
 
 def nonnegative(interval: tuple) -> tuple:
@@ -158,10 +159,7 @@ def interval_cell(interval: tuple) -> str:
 
 def stacked_cell(interval: tuple) -> str:
     """`interval_cell` with the interval set under the mean (a two-line cell)."""
-    if not np.isfinite(interval[1]):
-        return "--"
-    mean, bounds = fmt_interval(*interval[:3]).split(r"\,", 1)
-    return rf"\shortstack{{${mean}$\\${bounds}$}}"
+    return stacked_interval(*interval[:3]) if np.isfinite(interval[1]) else "--"
 
 
 def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str = "caveats_report",
@@ -183,7 +181,7 @@ def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str
         base, rows = table[table.method == "base"], []
         for method in [m for m in dict.fromkeys(table.method) if m != "base"]:
             part = table[table.method == method]
-            row = {"method": method.replace("_", " "),
+            row = {"method": method_cell(method),
                    "refusal": cell(welch_difference(part.benign_refusal_rate, base.benign_refusal_rate)),
                    "recovery": cell(welch_difference(part.benign_recovery_rate, base.benign_recovery_rate)),
                    "KL": cell(nonnegative(t_interval(part.benign_kl)))}
@@ -202,8 +200,7 @@ def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str
             r"refusal rate on benign prompts (refusal) and in their mid-sequence recovery rate (recovery; Welch 95\% "
             r"intervals over seeds), the KL to the reference along benign reference responses (nats per response)"
             + extra
-            + ". Drawn by rule " + texttt(rule) + ".", label=label, column_format="l" * frame.shape[1],
-            footnotesize=env != "real", scriptsize=env == "real"))
+            + ".", label=label, column_format="l" + "r" * (frame.shape[1] - 1), small=True, tabcolsep_pt=4))
     return "\n".join(tables)
 
 
@@ -359,34 +356,28 @@ def matched_fraction(metric: str) -> float | None:
 
 
 def reward_model_table(verdicts: dict, fits: dict, methods: dict, rule: str = "caveats_report") -> str:
-    """One row per method aligned against a learned harm model, both environments: the proxy's view and flip rate,
-    its ε-horizon against h's, the registered statistic (difference from RLHF against h) and its verdict."""
-    rows = []
+    """Per method aligned against a learned harm model, both environments, a heading with the proxy's view, flip rate
+    and ε-horizon against h's, then its rows: the registered statistic (difference from RLHF against h) at the final
+    checkpoint and at matched harm, each with its verdict."""
+    groups = {}
     for env, table in verdicts.items():
         fit = fits[env].set_index("proxy")
         for r in table[table.prediction.str.startswith("E7 (learned")].itertuples():
             name = r.method.split(" - ")[0]
             proxy = fit.loc[methods[env][name]["reward_model"]]
             early, fraction = pd.notna(proxy.view), matched_fraction(r.metric)
-            if fraction is not None:
-                statistic = rf"$t>t_\varepsilon$ at harm$\times{fmt(fraction)}^\dagger$"
-            else:
-                statistic = r"$t\le k$" if early else r"$t>t_\varepsilon$"
-            rows.append({"environment": ENVIRONMENTS[env], "method": name.replace("_", " "),
-                         "view $k$": fmt(int(proxy.view)) if early else "all", r"$\rho$": fmt(proxy.noise),
-                         r"$t_\varepsilon$ ($\hat r$ / $h$)": f"{fmt(proxy.horizon_rm)} / {fmt(proxy.horizon_h)}",
-                         "KL share": statistic, "difference": verdict_cell(r._asdict())})
-    frame = pd.DataFrame(rows, columns=["environment", "method", "view $k$", r"$\rho$", r"$t_\varepsilon$ ($\hat r$ / $h$)",
-                                        "KL share", "difference"])
-    # Each method's rows together (its final checkpoint first, then its matched-harm readings), in verdict order.
-    first = {key: i for i, key in reversed(list(enumerate(zip(frame.environment, frame.method))))}
-    frame = frame.iloc[sorted(range(len(frame)), key=lambda i: (first[(frame.environment[i], frame.method[i])], i))]
-    return booktabs_table(frame, caption=r"RLHF against a learned harm model $\hat r$ (E7, \S\ref{sec:caveats}): the "
-                          r"proxy's view $k$ (response tokens it reads) and label flip rate $\rho$, the reference's $\varepsilon$-horizon "
-                          r"under $\hat r$ and under $h$, and the registered statistic (the share of KL at $t\le k$ or past "
-                          r"$t_\varepsilon$) as a difference from RLHF against $h$ "
-                          r"(Welch 95\% interval over seeds) with its verdict; $^\dagger$: read at matched harm (a fraction "
-                          r"of the reference's harm rate, \S\ref{sec:synthetic}), registered after the runs (post hoc), except for the "
-                          r"replication runs (fresh seeds, registered before them, against RLHF on $h$ on the same seeds). "
-                          r"Drawn by rule " + texttt(rule) + ".",
-                          label="tab:reward-model", column_format="lllllll", footnotesize=True)
+            share = r"KL share at $t\le k$" if early and fraction is None else r"KL share past $t_\varepsilon$"
+            reading = "final checkpoint" if fraction is None else rf"matched harm, ${fmt(fraction)}\times$ reference$^\dagger$"
+            view = rf"view $k={fmt(int(proxy.view))}$" if early else "whole view"
+            heading = (rf"{ENVIRONMENTS[env][0].upper() + ENVIRONMENTS[env][1:]}, {method_cell(name)}: {view}, "
+                       rf"$\rho={fmt(proxy.noise)}$, $t_\varepsilon$ ${fmt(proxy.horizon_rm)}$ under $\hat r$ and "
+                       rf"${fmt(proxy.horizon_h)}$ under $h$")
+            groups.setdefault(heading, []).append([share, reading, verdict_cell(r._asdict())])
+    return grouped_table(list(groups.items()), ["statistic", "read at", "difference from RLHF on $h$"],
+                         caption=r"RLHF against a learned harm model $\hat r$ (E7, \S\ref{sec:caveats}): per run, the "
+                         r"proxy's view $k$ (response tokens it reads), label flip rate $\rho$ and the reference's "
+                         r"$\varepsilon$-horizon under $\hat r$ and under $h$; then the registered statistic as a difference "
+                         r"from RLHF against $h$ (Welch 95\% interval over seeds) with its verdict. $^\dagger$: read at "
+                         r"matched harm (a fraction of the reference's harm rate, \S\ref{sec:synthetic}), registered after "
+                         r"the runs (post hoc), except for the replication runs (fresh seeds, registered before them, against "
+                         r"RLHF on $h$ on the same seeds).", label="tab:reward-model", column_format="llr")

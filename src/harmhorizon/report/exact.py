@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .latex import booktabs_table, fmt, fmt_sci, number_word, texttt
+from .latex import booktabs_table, fmt, fmt_sci, grouped_table, number_word, texttt
 
 
 def prefill_contrasts(prefill: pd.DataFrame, m: int, horizon_k: int) -> dict[str, float]:
@@ -75,7 +75,8 @@ def exact_numbers(identities: dict, horizons: pd.DataFrame, kl: pd.DataFrame, pr
     numbers["KLRatioDevLargestBeta"] = fmt_sci(deviation.iloc[-1])
     numbers["KLRatioSmallestBeta"] = fmt(deviation.index.min())
     numbers["KLRatioDevSmallestBeta"] = fmt(deviation.iloc[0])
-    numbers["KLRatioDevBetaTwenty"] = fmt(deviation.get(20.0, np.nan))
+    middle = deviation.index[len(deviation) // 2]  # a β between the two ends of the grid
+    numbers["KLRatioMidBeta"], numbers["KLRatioDevMidBeta"] = fmt(middle), fmt(deviation.loc[middle])
 
     contrasts = prefill_contrasts(prefill, default_m, horizon_k=horizon - 1)
     numbers["StdVsBaseDecided"] = fmt_sci(contrasts["standard_vs_base_decided_max_abs"]) if contrasts["standard_vs_base_decided_max_abs"] > 0 else "0"
@@ -214,10 +215,9 @@ def paper_results_table(ledger: pd.DataFrame, rule: str = "table_exact_paper_res
         r"its class-level responses; \emph{sharp}: harm counted at positions $\le K$, so the paper's horizon is $K$; "
         r"\emph{both}: the sharp and the default automaton). "
         r"Instances that hold under the rules of \texttt{config/predictions.yaml}, registered before the results, and "
-        r"the largest $|$measured $-$ predicted$|$ (for an inequality, its slack). Every instance is a row of "
-        r"\texttt{results/exact/paper\_results.csv}. Drawn by rule " + texttt(rule) + ".",
+        r"the largest $|$measured $-$ predicted$|$ (for an inequality, its slack).",
         label="tab:exact-paper-results",
-        column_format="p{1.1cm}p{3.6cm}p{5.6cm}lrr",
+        column_format="p{1.25cm}p{3.3cm}p{5.1cm}lrr",
         footnotesize=True,
     )
     return text
@@ -279,6 +279,8 @@ def leading_order_numbers(ledger: pd.DataFrame) -> dict[str, str]:
         "ThmFourteenSharpWorst": worst("Thm 14", "max_t |2 D_t / (λ² I_t) − 1| (eq. 42, sharp"),
         "PropTwentyNineSmall": fmt(by_scale.iloc[0], 3) if len(by_scale) else missing,
         "PropTwentyNineMid": fmt(by_scale.iloc[len(by_scale) // 2], 3) if len(by_scale) else missing,
+        "PropTwentyNineMidLambda": fmt(by_scale.index[len(by_scale) // 2]) if len(by_scale) else missing,
+        "LeadingOrderSmallestLambda": fmt(by_scale.index[0]) if len(by_scale) else missing,
         "PropTwentyNineWeighted": fmt(weighted.measured.max(), 3) if len(weighted) else missing,
         "LemmaTwentyEightHold": fmt(int(holding(lemma).sum())),
         "LemmaTwentyEightN": fmt(len(lemma)),
@@ -297,26 +299,15 @@ def ablation_table(verdicts: pd.DataFrame, rule: str = "table_exact_ablation") -
             return f"${fmt_sci(row['mean'])}$"
         return f"${fmt(row['mean'], 2)}\\,[{fmt(row.ci_low, 2)}, {fmt(row.ci_high, 2)}]$"
 
-    frame = pd.DataFrame({
-        "Prediction": verdicts.prediction,
-        "Automaton": verdicts.environment,
-        "Policy": verdicts.policy.map(texttt),
-        "Harm": verdicts.harm_fraction.map(lambda f: "all steps" if not np.isfinite(f) else f"{f:g}$\\times$base"),
-        "Measured": verdicts.apply(value, axis=1),
-        "Verdict": verdicts.verdict,
-    })  # fmt: skip
-    text = booktabs_table(
-        frame,
-        caption=r"Tabular against shared-parameter policies (E5c): plain gradient descent on "
-        r"$\lambda E[\mathrm{Harm}] + \mathrm{KL}$ from the base, with exact or sampled (REINFORCE) gradients. "
-        r"Predictions registered in \texttt{config/predictions.yaml} before the runs; a mean with an interval is a "
-        r"Welch 95\% interval of $\log$ KL over seeds. Rows of \texttt{results/exact/ablation\_verdicts.csv}; "
-        r"drawn by rule " + texttt(rule) + ".",
-        label="tab:exact-ablation",
-        column_format="p{5.2cm}llp{1.5cm}rl",
-        footnotesize=True,
-    )
-    return text
+    harm = verdicts.harm_fraction.map(lambda f: "all steps" if not np.isfinite(f) else f"${f:g}\\times$ base")
+    groups = [(prediction, [[r.environment, texttt(r.policy), harm[i], value(r), r.verdict] for i, r in part.iterrows()])
+              for prediction, part in verdicts.groupby("prediction", sort=False)]
+    return grouped_table(groups, ["automaton", "policy", "harm", "measured", "verdict"],
+                         caption=r"Tabular against shared-parameter policies (E5c): plain gradient descent on "
+                         r"$\lambda E[\mathrm{Harm}] + \mathrm{KL}$ from the base, with exact or sampled (REINFORCE) "
+                         r"gradients, grouped by prediction (registered before the runs); a mean with an interval is a "
+                         r"Welch 95\% interval of $\log$ KL over seeds.", label="tab:exact-ablation",
+                         column_format="lllrl")
 
 
 def ablation_numbers(verdicts: pd.DataFrame, matched: pd.DataFrame, settings: dict) -> dict[str, str]:
@@ -384,6 +375,7 @@ def mc_coverage_numbers(coverage: pd.DataFrame, synthetic_design: dict | None) -
         for key in keys:
             out[f"{key}Min"] = fmt(100 * part.coverage.min(), 3) + r"\%"
             out[f"{key}Mean"] = fmt(100 * part.coverage.mean(), 3) + r"\%"
+            out[f"{key}Max"] = fmt(100 * part.coverage.max(), 3) + r"\%"
             out[f"{key}TMin"] = fmt(100 * part.t_coverage.min(), 3) + r"\%"
             out[f"{key}Bound"] = fmt(int((part.bound_share > 0.5).sum()))
             out[f"{key}N"], out[f"{key}Rollouts"] = fmt(int(n)), fmt(int(r))

@@ -15,7 +15,8 @@ import seaborn as sns
 
 from .figures import save_figure  # noqa: F401  (re-exported for the scripts)
 from ..evaluate.verdicts import attack_depth
-from .latex import booktabs_table, fmt, fmt_interval, macro_word, macro_words, number_word, texttt
+from .latex import (booktabs_table, fmt, fmt_interval, grouped_table, macro_word, macro_words, method_cell, number_word,
+                    stacked_interval, texttt)
 
 METHOD_ORDER = ["base", "dpo", "rlhf", "sft", "recovery", "recovery_discounted", "augment"]
 
@@ -147,30 +148,31 @@ def _cell(row) -> str:
     if row is None or not np.isfinite(row["mean"]):
         return "--"
     digits = 3 if max(abs(row["mean"]), abs(row["ci_high"]) if np.isfinite(row["ci_high"]) else 0) >= 10 else 2
-    if row["n_seeds"] > 1 and np.isfinite(row["ci_low"]):
-        return f"${fmt_interval(row['mean'], row['ci_low'], row['ci_high'], digits)}$"
-    return f"${fmt(row['mean'], digits)}$"
+    low = row["ci_low"] if row["n_seeds"] > 1 else np.nan
+    return stacked_interval(row["mean"], low, row["ci_high"], digits)
 
 
 def summary_table(summary: pd.DataFrame, ks, rule: str = "table_real_summary") -> str:
     """Methods × headline metrics, mean and 95% t-interval over seeds."""
     columns = [("harm_rate_k0", "harm, $k{=}0$"), (f"harm_rate_k{max(ks)}", f"harm, $k{{=}}{max(ks)}$"),
-               (f"recovery_rate_k{max(ks)}", f"recovery, $k{{=}}{max(ks)}$"), ("total_kl", r"$\sum_t$ KL$_t$"),
-               ("benign_refusal_rate", "over-refusal"), ("benign_kl", "benign KL")]
+               (f"recovery_rate_k{max(ks)}", f"recovery, $k{{=}}{max(ks)}$"), ("total_kl", r"$\sum_t$ KL$_t$ (nats)")]
     index = summary.set_index(["method", "metric"])
     rows = []
     for method in method_order(summary.method.unique()):
-        cells = {"method": method.replace("_", r"\_")}
+        cells = {"method": method_cell(method)}
         for metric, title in columns:
             cells[title] = _cell(index.loc[(method, metric)] if (method, metric) in index.index else None)
         rows.append(cells)
     n_seeds = int(summary.n_seeds.max())
     return booktabs_table(
         pd.DataFrame(rows),
-        caption=f"Real-model track: mean and 95\\% t-interval over $n={n_seeds}$ seeds (rule {texttt(rule)}).",
+        caption=f"Real-model track: harm rate of the continuation without a prefill ($k=0$) and after $k={max(ks)}$ "
+        f"prefilled tokens, recovery rate there and total KL along harmful reference responses; mean and 95\\% "
+        f"$t$-interval over $n={n_seeds}$ seeds, clipped to the range of each quantity. The benign cost is in "
+        "Table~\\ref{tab:benign-cost-real}.",
         label="tab:real-summary",
         column_format="l" + "r" * len(columns),
-        fit_width=True,
+        small=True,
     )
 
 
@@ -371,23 +373,20 @@ def verdict_numbers(verdicts: pd.DataFrame) -> dict:
 
 
 def real_verdict_table(table: pd.DataFrame, rule: str = "table_real_verdicts") -> str:
-    """The verdicts as a booktabs table: prediction, method, interval vs threshold, verdict."""
+    """The verdicts grouped by prediction: per method the measured mean with its interval, the registered threshold
+    and the verdict."""
     def evidence(row) -> str:
         if not np.isfinite(row["mean"]):
             return "--"
         if np.isfinite(row["ci_low"]):
-            return f"${fmt_interval(row['mean'], row['ci_low'], row['ci_high'])}$ vs.\\ ${fmt(row['threshold'])}$"
-        return f"${fmt(row['mean'])}$ vs.\\ ${fmt(row['threshold'])}$"
+            return f"${fmt_interval(row['mean'], row['ci_low'], row['ci_high'])}$"
+        return f"${fmt(row['mean'])}$"
 
-    frame = pd.DataFrame({
-        "prediction": table.prediction,
-        "method": table.method.str.replace("_", r"\_"),
-        "metric": table.metric.str.replace("_", r"\_"),
-        "evidence": [evidence(row) for _, row in table.iterrows()],
-        "verdict": table.verdict,
-    })
-    return booktabs_table(frame, caption=r"Predictions of E6 (\S\ref{sec:theory-experiments}) on the real model. "
-                          r"Each verdict is computed by "
-                          r"\texttt{harmhorizon.evaluate.verdicts.chat\_verdicts} from 95\% intervals over seeds. Drawn by rule "
-                          + texttt(rule) + ".", label="tab:real-verdicts",
-                          column_format="p{4.4cm}lp{2.6cm}p{3.4cm}l")
+    groups = [(prediction, [[method_cell(r["method"]), evidence(r), f"${fmt(r['threshold'])}$", r["verdict"]]
+                            for _, r in part.iterrows()])
+              for prediction, part in table.groupby("prediction", sort=False)]
+    return grouped_table(groups, ["method", "measured [95\\%]", "registered", "verdict"],
+                         caption=r"Predictions of E6 (\S\ref{sec:theory-experiments}) on the real model, grouped by "
+                         r"prediction: each method's measured statistic with its 95\% interval over seeds, the registered "
+                         r"threshold it is judged against, and the verdict.", label="tab:real-verdicts",
+                         column_format="lrrl")

@@ -15,8 +15,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from ..evaluate.frontier import PROBABILITY_FLOOR  # noqa: E402
 from ..evaluate.summary import summary_interval  # noqa: E402
-from .latex import booktabs_table, fmt, fmt_interval, macro_words, number_word, texttt  # noqa: E402
+from .latex import (booktabs_table, fmt, fmt_interval, fmt_sci, grouped_table, macro_words, method_cell,  # noqa: E402
+                    number_word, stacked_interval, texttt)
 
 
 # -- figures --------------------------------------------------------------------------------------------------
@@ -265,7 +267,8 @@ def frontier_numbers(frontier: pd.DataFrame, matched: pd.DataFrame, words: dict,
     from ..intervals import t_interval
 
     n = {"SynFrontierPoints": fmt(len(frontier)), "SynFrontierCollapsed": fmt(int(frontier.collapsed.sum())),
-         "SynFrontierSnapshots": fmt(int(frontier.groupby(["method", "seed"]).size().max()))}
+         "SynFrontierSnapshots": fmt(int(frontier.groupby(["method", "seed"]).size().max())),
+         "SynFrontierHarmSamples": fmt(int(frontier.n_samples.max())), "SynProbabilityFloor": fmt_sci(PROBABILITY_FLOOR)}
     level_words = {}
     for fraction in matched.harm_fraction.unique():
         word = "Level" + number_word(len(level_words) + 1)
@@ -318,19 +321,23 @@ def appendix_a_numbers(verdicts: pd.DataFrame, shared: pd.DataFrame, K: int) -> 
 
 
 def summary_table(summary: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
-    shown = {"harm_rate": "harm", "total_kl": r"$\sum_t$KL$_t$", "kl_past_horizon": r"KL past $t_\varepsilon$",
-             "grad_past_horizon": r"grad.\ past $t_\varepsilon$", "recovery_gain_past_horizon": r"rec.\ gain past $t_\varepsilon$",
-             "alignment_depth": "depth", "benign_refusal_rate": "benign refusal", "benign_kl": "benign KL"}
+    """Every method's final models: mean and 95% t-interval over seeds (clipped to each quantity's range, summarise)
+    of the quantities a reader compares first; the rest (gradient share, depth, the prefill curve) are in summary.csv
+    and the figures, the benign cost in its own table (report.caveats.benign_cost_table)."""
+    shown = {"harm_rate": "harm rate", "total_kl": r"$\sum_t$KL$_t$ (nats)", "kl_past_horizon": r"KL share past $t_\varepsilon$",
+             "recovery_gain_past_horizon": r"rec.\ gain past $t_\varepsilon$"}
     rows = []
     for method in summary.method.unique():
-        row = {"method": method.replace("_", r"\_")}
+        row = {"method": method_cell(method)}
         for metric, label in shown.items():
             mean, low, high, _ = summary_interval(summary, method, metric)
-            row[label] = f"${fmt_interval(mean, low, high)}$" if np.isfinite(low) else f"${fmt(mean, 2)}$"
+            row[label] = stacked_interval(mean, low, high)
         rows.append(row)
-    return booktabs_table(pd.DataFrame(rows), caption=r"Synthetic track: every method, mean and 95\% $t$-interval over seeds "
-                          r"(base: sampling seeds). Drawn by rule " + texttt(rule) + ".",
-                          label="tab:synthetic-summary", column_format="l" + "r" * len(shown), fit_width=True)
+    return booktabs_table(pd.DataFrame(rows), caption=r"Synthetic track, final models: mean and 95\% $t$-interval over "
+                          r"seeds (base: sampling seeds), clipped to the range of each quantity. Final models sit at "
+                          r"different operating points; \S\ref{sec:synthetic-frontier} compares methods at matched harm, and "
+                          r"Table~\ref{tab:benign-cost-synthetic} gives their benign cost.",
+                          label="tab:synthetic-summary", column_format="l" + "r" * len(shown), small=True)
 
 
 def matched_table_tex(matched: pd.DataFrame, methods, rule: str = "synthetic_numbers") -> str:
@@ -370,6 +377,10 @@ def matched_table_tex(matched: pd.DataFrame, methods, rule: str = "synthetic_num
                           fit_width=True)
 
 
+# The two-sided 95% quantile of the standard normal, the |z| within which a cell counts as inside.
+Z_CRITICAL = 1.96
+
+
 def logit_gradient_numbers(table: pd.DataFrame) -> dict[str, str]:
     """The logit-space check of P2 by class-level state (``envs.automaton.logit_gradient_by_state``): z = (estimate −
     P2's value)/SE per state and class. At the reference, every undecided cell against the exact base's value, by
@@ -379,7 +390,7 @@ def logit_gradient_numbers(table: pd.DataFrame) -> dict[str, str]:
     h = 0) are exact zeros, counted apart."""
     if table.empty:  # no state visited often enough (a model that rarely complies)
         na = r"\text{n/a}"
-        return {"SynLogitRefCells": "0", "SynLogitRefInside": na, "SynLogitDecidedCells": "0", "SynLogitDecidedInside": na,
+        return {"SynLogitZ": fmt(Z_CRITICAL), "SynLogitRefCells": "0", "SynLogitRefInside": na, "SynLogitDecidedCells": "0", "SynLogitDecidedInside": na,
                 "SynLogitDecidedMaxZ": na, "SynLogitDecidedZeros": "0", "SynLogitCheckpoints": "0"}
     table = table.assign(decided=table.decided.astype(bool))
     reference = table[(table.checkpoint == "reference") & ~table.decided]
@@ -387,11 +398,11 @@ def logit_gradient_numbers(table: pd.DataFrame) -> dict[str, str]:
 
     def inside(part, truth, se):
         z = ((part.estimate - truth) / se.where(se > 0)).dropna()
-        return z, fmt(100 * (z.abs() <= 1.96).mean(), 3) + r"\%" if len(z) else r"\text{n/a}"
+        return z, fmt(100 * (z.abs() <= Z_CRITICAL).mean(), 3) + r"\%" if len(z) else r"\text{n/a}"
 
     z_ref, ref_share = inside(reference, reference.exact_base, reference.se)
     z_dec, dec_share = inside(decided, 0.0, decided.se_predictable)
-    return {"SynLogitRefCells": fmt(len(z_ref)), "SynLogitRefInside": ref_share,
+    return {"SynLogitZ": fmt(Z_CRITICAL), "SynLogitRefCells": fmt(len(z_ref)), "SynLogitRefInside": ref_share,
             "SynLogitDecidedCells": fmt(len(z_dec)), "SynLogitDecidedInside": dec_share,
             "SynLogitDecidedMaxZ": fmt(z_dec.abs().max(), 2) if len(z_dec) else r"\text{n/a}",
             "SynLogitDecidedZeros": fmt(int((decided.se_predictable == 0).sum())),
@@ -404,22 +415,27 @@ def is_gradient_row(verdicts: pd.DataFrame) -> pd.Series:
 
 
 def gradient_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
-    """The gradient test's verdicts (rows of verdicts.csv with a Holm-adjusted p-value)."""
-    frame = pd.DataFrame({
-        "prediction": table.prediction,
-        "checkpoint": table.method.str.replace("_", r"\_"),
-        r"$\sum_t U_t$ [null 95\%]": [f"${fmt(m, 3)}\\,[{fmt(lo, 3)}, {fmt(hi, 3)}]$"
-                                       for m, lo, hi in zip(table["mean"], table.null_low, table.null_high)],
-        r"$p_{\mathrm{Holm}}$": [f"${fmt(p, 3)}$" if np.isfinite(p) else "--" for p in table.p_adjusted],
-        "verdict": table.verdict,
-    })
-    text = booktabs_table(frame, caption=r"P1 on the synthetic model: the unbiased estimate of the expected harm "
-                          r"gradient summed over positions, at undecided and at decided prefixes of each checkpoint's "
-                          r"own responses, against its sign-flip null, with Holm-adjusted one-sided $p$-values; rules "
-                          r"registered in \texttt{config/predictions.yaml} (section \texttt{gradient\_test}). "
-                          r"Computed by \texttt{harmhorizon.evaluate.verdicts.gradient\_verdicts}; drawn by rule "
-                          + texttt(rule) + ".", label="tab:synthetic-gradient", column_format="p{4.6cm}lp{3.4cm}rl", footnotesize=True)
-    return text
+    """The gradient test's verdicts (rows of verdicts.csv judged against a sign-flip null), one row per prediction and
+    method over its checkpoints (each seed's reference, mid and final model): how many checkpoints, the verdicts, the
+    median statistic and the largest Holm-adjusted p-value. verdicts.csv holds every checkpoint's row."""
+    method = table.method.str.split(" (", regex=False).str[0]
+    groups = []
+    for prediction, part in table.assign(name=method).groupby("prediction", sort=False):
+        rows = []
+        for name, rows_of in part.groupby("name", sort=False):
+            counts = rows_of.verdict.value_counts()
+            p = rows_of.p_adjusted[np.isfinite(rows_of.p_adjusted)]
+            rows.append([method_cell(name), fmt(len(rows_of)),
+                         " / ".join(fmt(int(counts.get(v, 0))) for v in ("confirmed", "refuted", "inconclusive")),
+                         f"${fmt(rows_of['mean'].median(), 3)}$", f"${fmt(p.max(), 2)}$" if len(p) else "--"])
+        groups.append((prediction, rows))
+    return grouped_table(groups, ["method", "checkpoints", "conf. / ref. / inc.", r"median $\sum_t U_t$",
+                                  r"largest $p_{\mathrm{Holm}}$"],
+                         caption=r"P1 on the synthetic model: the unbiased estimate $\sum_t U_t$ of the expected harm "
+                         r"gradient at undecided and at decided prefixes of each checkpoint's own responses (each seed's "
+                         r"reference, mid-training and final model), tested against its sign-flip null with Holm-adjusted "
+                         r"one-sided $p$-values: per method the checkpoints tested, their verdicts, the median statistic "
+                         r"and the largest adjusted $p$.", label="tab:synthetic-gradient", column_format="lrrrr")
 
 
 def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
@@ -430,16 +446,10 @@ def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> s
         p = r.p_refute_adjusted if r.verdict == "refuted" else r.p_adjusted
         return interval + (f"; $p={fmt(p, 2)}$" if np.isfinite(p) else "")
 
-    frame = pd.DataFrame({
-        "prediction": table.prediction,
-        "method": table.method.str.replace("_", r"\_"),
-        "evidence": [evidence(r) for _, r in table.iterrows()],
-        "verdict": table.verdict,
-    })
-    return booktabs_table(frame, caption=r"Predictions of \S\ref{sec:theory-experiments} on the synthetic track at matched "
-                          r"harm: mean and 95\% $t$-interval over seeds, and the Holm-adjusted $p$ of the test that decided "
-                          r"(the confirming one unless refuted), by the rules registered in \texttt{config/predictions.yaml} "
-                          r"(section \texttt{frontier}). Computed by \texttt{harmhorizon.evaluate.verdicts.frontier\_verdicts}; "
-                          r"the gradient test's verdicts are in Table~\ref{tab:synthetic-gradient}. "
-                          r"Drawn by rule " + texttt(rule) + ".", label="tab:synthetic-verdicts",
-                          column_format="p{5.6cm}lp{4.0cm}l", footnotesize=True)
+    groups = [(prediction, [[method_cell(r["method"]), evidence(r), r["verdict"]] for _, r in part.iterrows()])
+              for prediction, part in table.groupby("prediction", sort=False)]
+    return grouped_table(groups, ["method", "measured [95\\%]; $p_{\\mathrm{Holm}}$", "verdict"],
+                         caption=r"Predictions of \S\ref{sec:theory-experiments} on the synthetic track at matched "
+                         r"harm, grouped by prediction: mean and 95\% $t$-interval over seeds, and the Holm-adjusted $p$ of "
+                         r"the test that decided (the confirming one unless refuted). The gradient test's verdicts are in "
+                         r"Table~\ref{tab:synthetic-gradient}.", label="tab:synthetic-verdicts", column_format="lrl")
