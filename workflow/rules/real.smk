@@ -182,7 +182,6 @@ rule figure_real_prefill:
     """Prefill attack: harm and recovery rate against the number of prefilled tokens k."""
     input:
         prefill=f"results/real/{REAL_MODEL}/prefill.csv",
-        reported=str(REPO / "data/qi2025_prefilling.csv"),
     output:
         pdf="results/figures/real/real_prefill.pdf",
         png=report(

@@ -9,14 +9,14 @@ import re
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from ..evaluate.verdicts import attack_depth
 from ..intervals import t_interval, welch_difference
 from ..methods.families import family_of
 from .latex import (booktabs_table, fmt, fmt_interval, grouped_table, macro_word, macro_words, method_cell,
                     stacked_interval, texttt)
-from .real import method_order, method_palette, utility_deltas
+from .real import utility_deltas
+from .style import figure_size, method_colour, method_handles, method_lineplot, print_figure, seed_band
 
 ENVIRONMENTS = {"synthetic": "automaton", "real": "chat model"}
 ATTACKS = {"sampled": "sampled prefill", "rank_assisted": "rank-assisted prefill"}
@@ -27,29 +27,25 @@ def shown_methods(methods: dict) -> list[str]:
     return ["base"] + [name for name, spec in methods.items() if family_of(spec) in ("deep", "baseline")]
 
 
+@print_figure
 def attack_figure(attacks: dict, methods: dict, horizons: dict) -> plt.Figure:
     """Continuation harm against prefilled tokens k, one panel per environment and attack (95% band over seeds),
-    for the reference, the deep methods and circuit breakers; a dotted line at each environment's t_ε."""
+    for the reference, the deep methods and circuit breakers; a dotted line at each environment's t_ε; each
+    environment's legend beside its row."""
     envs = list(attacks)
-    names = sorted({m for env in envs for m in shown_methods(methods[env])})
-    palette = method_palette(names)
-    fig, axes = plt.subplots(len(envs), 2, figsize=(7.0, 2.5 * len(envs) + 0.6), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(len(envs), 2, figsize=figure_size(1.0, 2.3 * len(envs)), sharey=True, squeeze=False)
     for row, env in zip(axes, envs):
         table = attacks[env][attacks[env].method.isin(shown_methods(methods[env]))]
-        order = method_order(table.method.unique())
         for ax, (attack, title) in zip(row, ATTACKS.items()):
             part = table[table.attack == attack]
-            sns.lineplot(part, x="k", y="continuation_harm_rate", hue="method", hue_order=order, palette=palette,
-                         errorbar=("ci", 95) if part.seed.nunique() > 1 else None, marker="o", markersize=3, ax=ax,
-                         legend=False)
+            method_lineplot(part, "k", "continuation_harm_rate", ax, env=env, errorbar=seed_band(part), marker="o",
+                            markersize=2.5, markeredgewidth=0)
             if np.isfinite(horizons[env]):
                 ax.axvline(horizons[env], color="0.5", linestyle=":", linewidth=1)
             ax.set(xlabel="prefilled tokens $k$", ylabel="harm of the continuation", ylim=(-0.03, 1.03),
                    title=f"{ENVIRONMENTS[env]}: {title}")
-    handles = [plt.Line2D([], [], color=palette[m], marker="o", markersize=3, label=m.replace("_", " ")) for m in
-               method_order(names)]
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), frameon=False, fontsize=7)
-    fig.tight_layout(rect=(0, 0.12 if len(handles) > 5 else 0.07, 1, 1))
+        row[1].legend(handles=method_handles(table.method.unique(), env, marker="o", markersize=2.5),
+                      loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return fig
 
 
@@ -134,7 +130,7 @@ def caveat_table(verdicts: dict, rule: str = "caveats_report") -> str:
         rows = []
         for method, part in e7.groupby("method", sort=False):
             cells = {key: part[part.prediction.str.contains(text, regex=False)] for key, text in VEGA_SINGH.items()}
-            rows.append([method_cell(method), verdict_cell(cells["reference"].iloc[0]),
+            rows.append([method_cell(method, env), verdict_cell(cells["reference"].iloc[0]),
                          verdict_cell(cells["sampled"].iloc[0])])
         groups.append((ENVIRONMENTS[env][0].upper() + ENVIRONMENTS[env][1:], rows))
     return grouped_table(groups, ["method", "against the reference", "against the sampled prefill"],
@@ -181,7 +177,7 @@ def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str
         base, rows = table[table.method == "base"], []
         for method in [m for m in dict.fromkeys(table.method) if m != "base"]:
             part = table[table.method == method]
-            row = {"method": method_cell(method),
+            row = {"method": method_cell(method, env),
                    "refusal": cell(welch_difference(part.benign_refusal_rate, base.benign_refusal_rate)),
                    "recovery": cell(welch_difference(part.benign_recovery_rate, base.benign_recovery_rate)),
                    "KL": cell(nonnegative(t_interval(part.benign_kl)))}
@@ -248,45 +244,48 @@ def proxy_methods(methods: dict, comparators: list[str]) -> list[str]:
     return shown + [name for name, spec in methods.items() if spec.get("reward_model")]
 
 
+@print_figure
 def reward_model_figure(tables: dict, kl: dict, methods: dict, comparators: list[str]) -> plt.Figure:
     """Per environment: left, the reference's I_t per token under h and under each learned harm model r̂ (95% bands
     of the Monte Carlo); right, KL_t (mean over seeds, 95% band; collapsed seeds included) of RLHF against h and
-    against each r̂, each r̂ in the colour of its run."""
+    against each r̂, each r̂ in the colour of its (first) run. Each panel's legend below it."""
     envs = list(tables)
     if not envs:
-        fig, ax = plt.subplots(figsize=(7.0, 1.0))
+        fig, ax = plt.subplots(figsize=figure_size(1.0, 1.0))
         ax.text(0.5, 0.5, "no learned harm model in this configuration", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    fig, axes = plt.subplots(len(envs), 2, figsize=(7.0, 2.5 * len(envs) + 0.5), squeeze=False)
+    fig, axes = plt.subplots(len(envs), 2, figsize=figure_size(1.0, 3.2 * len(envs)), squeeze=False)
     for (left, right), env in zip(axes, envs):
         table = tables[env]
         width = (table.t_end - table.t_start).clip(lower=1)
         h = table.drop_duplicates(["t_start", "t_end"])
         h_width = (h.t_end - h.t_start).clip(lower=1)
-        left.plot(h.t_end, h.harm_information_h / h_width, color="0.2", marker="o", markersize=3, label="$h$ (judge)")
+        left.plot(h.t_end, h.harm_information_h / h_width, color="0.2", marker="o", markersize=2.5, label="$h$ (judge)")
         left.fill_between(h.t_end, h.ci_low_h / h_width, h.ci_high_h / h_width, color="0.2", alpha=0.15, linewidth=0)
         names = proxy_methods(methods[env], comparators)
-        palette = method_palette(names)
-        # Each r̂ in the colour of the run aligned against it (right panel).
-        colour_of = {spec["reward_model"]: palette[name] for name, spec in methods[env].items() if spec.get("reward_model")}
+        # Each r̂ in the colour of the first run aligned against it (right panel).
+        colour_of = {}
+        for name in names:
+            colour_of.setdefault(methods[env].get(name, {}).get("reward_model"), method_colour(name))
         for name, part in table.groupby("proxy", sort=False):
             colour = colour_of.get(name, "0.5")
             w = width[part.index]
-            left.plot(part.t_end, part.harm_information_rm / w, color=colour, marker="o", markersize=3,
-                      label=rf"$\hat r$ {name.replace('_', ' ')}")
-            left.fill_between(part.t_end, part.ci_low_rm / w, part.ci_high_rm / w, color=colour, alpha=0.15, linewidth=0)
-        left.set(xlabel="response position $t$", ylabel="$I_t$ per token", title=f"{ENVIRONMENTS[env]}: harm information")
+            left.plot(part.t_end, part.harm_information_rm / w, color=colour, marker="o", markersize=2.5,
+                      label=rf"$\hat r$ ({name.removeprefix('rm_').replace('_', ' ')})")
+            left.fill_between(part.t_end, part.ci_low_rm / w, part.ci_high_rm / w, color=colour, alpha=0.15,
+                              linewidth=0)
+        left.set(xlabel="response position $t$", ylabel="$I_t$ per token",
+                 title=f"{ENVIRONMENTS[env]}: harm information")
         left.set_yscale("symlog", linthresh=1e-3)
         left.set_ylim(0, None)
-        left.legend(fontsize=7, frameon=False)
+        left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
         part = kl[env][kl[env].method.isin(names)]
-        sns.lineplot(part, x="t", y="kl", hue="method", hue_order=[n for n in names if n in set(part.method)],
-                     palette=palette, errorbar=("ci", 95) if part.seed.nunique() > 1 else None, ax=right)
+        method_lineplot(part, "t", "kl", right, env=env, errorbar=seed_band(part))
         right.set(xlabel="response position $t$", ylabel=r"KL$_t$ (nats)", title=f"{ENVIRONMENTS[env]}: KL by position",
                   yscale="log")
-        right.legend(fontsize=7, frameon=False, title=None)
-    fig.tight_layout()
+        right.legend(handles=method_handles(part.method.unique(), env), loc="upper center", bbox_to_anchor=(0.5, -0.22),
+                     ncol=2)
     return fig
 
 
@@ -369,7 +368,7 @@ def reward_model_table(verdicts: dict, fits: dict, methods: dict, rule: str = "c
             share = r"KL share at $t\le k$" if early and fraction is None else r"KL share past $t_\varepsilon$"
             reading = "final checkpoint" if fraction is None else rf"matched harm, ${fmt(fraction)}\times$ reference$^\dagger$"
             view = rf"view $k={fmt(int(proxy.view))}$" if early else "whole view"
-            heading = (rf"{ENVIRONMENTS[env][0].upper() + ENVIRONMENTS[env][1:]}, {method_cell(name)}: {view}, "
+            heading = (rf"{ENVIRONMENTS[env][0].upper() + ENVIRONMENTS[env][1:]}, {method_cell(name, env)}: {view}, "
                        rf"$\rho={fmt(proxy.noise)}$, $t_\varepsilon$ ${fmt(proxy.horizon_rm)}$ under $\hat r$ and "
                        rf"${fmt(proxy.horizon_h)}$ under $h$")
             groups.setdefault(heading, []).append([share, reading, verdict_cell(r._asdict())])

@@ -192,9 +192,17 @@ def stacked_interval(mean: float, low: float, high: float, digits: int = 2) -> s
     return rf"\shortstack{{${text}$\\${bounds}$}}"
 
 
-def method_cell(name: str) -> str:
-    """A method's name as a table cell."""
-    return str(name).replace("_", " ")
+def method_cell(name: str, env: str | None = None) -> str:
+    """A method's name as a table cell: its one display label (report/style.py), as in every figure; a difference
+    of two methods ("rlhf_m1 - rlhf") as the difference of their labels; a key without a label with its underscores
+    escaped."""
+    from .style import METHOD_LABELS, method_label
+
+    def one(key: str) -> str:
+        label = method_label(key, env, tex=True)
+        return label.replace("_", r"\_") if key not in METHOD_LABELS else label
+
+    return " $-$ ".join(one(part.strip()) for part in str(name).split(" - "))
 
 
 def grouped_table(groups, columns, caption: str, label: str, column_format: str, small: bool = True) -> str:

@@ -11,12 +11,12 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from .figures import save_figure  # noqa: F401  (re-exported for the scripts)
 from ..evaluate.verdicts import attack_depth
 from .latex import (booktabs_table, fmt, fmt_interval, grouped_table, macro_word, macro_words, method_cell, number_word,
                     stacked_interval, texttt)
+from .style import figure_size, method_legend, method_lineplot, print_figure, seed_band
 
 METHOD_ORDER = ["base", "dpo", "rlhf", "sft", "recovery", "recovery_discounted", "augment"]
 
@@ -26,29 +26,24 @@ def method_order(methods) -> list[str]:
     return known + sorted(set(methods) - set(known))
 
 
-def method_palette(methods) -> dict:
-    """One fixed colour per method name, the same in every figure (base in grey)."""
-    names = METHOD_ORDER + sorted(set(methods) - set(METHOD_ORDER))
-    colours = sns.color_palette("tab10", 10) * (len(names) // 10 + 1)
-    return {m: ("0.3" if m == "base" else colours[names.index(m) - 1]) for m in set(methods)}
+ENV = "real"  # the chat model: the key "base" is the SFT-ed reference (style.method_label)
+HORIZON_LINE = dict(color="0.4", linestyle="--", linewidth=0.8)  # t_ε
 
 
+@print_figure
 def kl_profile_figure(kl: pd.DataFrame, information: pd.DataFrame, kl_unconditional: pd.DataFrame | None = None,
                       horizon: float = math.nan) -> plt.Figure:
     """KL_t by method (mean over seeds, 95% band over seeds) along held-out harmful reference responses and, with
     ``kl_unconditional``, along unconditional ones (P4b); last panel: the reference's Monte Carlo I_t per token.
-    t_ε dashed; one legend for the methods, outside the data."""
-    panels = [(kl[kl.method != "base"], "along harmful reference responses")]
+    t_ε dashed; one legend for the methods, below the panels."""
+    panels = [(kl[kl.method != "base"], "along harmful\nreference responses")]
     if kl_unconditional is not None:
-        panels.append((kl_unconditional, "along unconditional reference responses"))
+        panels.append((kl_unconditional, "along unconditional\nreference responses"))
     methods = sorted(set().union(*(set(frame.method) for frame, _ in panels)))
-    palette, order = method_palette(methods), method_order(methods)
-    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3.0 * (len(panels) + 1), 2.9))
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=figure_size(1.0, 3.1))
     for ax, (frame, title) in zip(axes, panels):
-        sns.lineplot(frame, x="t", y="kl", hue="method", hue_order=order, palette=palette, legend=False,
-                     errorbar=("ci", 95) if frame.seed.nunique() > 1 else None, ax=ax)
-        ax.set(yscale="log", xlabel="response position $t$", ylabel=r"KL$_t(\pi_\theta \| \pi_{ref})$")
-        ax.set_title(title, fontsize=8)
+        method_lineplot(frame, "t", "kl", ax, env=ENV, errorbar=seed_band(frame))
+        ax.set(yscale="log", xlabel="response position $t$", ylabel=r"KL$_t(\pi_\theta \| \pi_{ref})$", title=title)
     centre = (information.t_start + information.t_end) / 2
     width = information.t_end - information.t_start
     # The unbiased block estimates as they are (noise can take them below 0) and their intervals, which respect
@@ -57,62 +52,40 @@ def kl_profile_figure(kl: pd.DataFrame, information: pd.DataFrame, kl_unconditio
     axes[-1].bar(information.t_start, information.per_token, width=width, align="edge", color="tab:purple", alpha=0.6)
     axes[-1].vlines(centre, low, high, color="black", linewidth=0.8)
     axes[-1].axhline(0, color="black", linewidth=0.6)
-    axes[-1].set(xlabel="response position $t$", ylabel=r"$\hat I_t$ per token (block mean)")
-    axes[-1].set_title("reference harm information (MC)", fontsize=8)
+    axes[-1].set(xlabel="response position $t$", ylabel=r"$\hat I_t$ per token (block mean)",
+                 title="reference harm\ninformation (MC)")
     if math.isfinite(horizon):
         for ax in axes:
-            ax.axvline(horizon, color="0.4", linestyle="--", linewidth=0.8)
-    handles = [plt.Line2D([], [], color=palette[m], label=m) for m in order]
-    handles.append(plt.Line2D([], [], color="0.4", linestyle="--", label=r"$t_\varepsilon$"))
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+            ax.axvline(horizon, **HORIZON_LINE)
+    method_legend(fig, methods, env=ENV, extra=[plt.Line2D([], [], **HORIZON_LINE, label=r"$t_\varepsilon$")], ncol=5)
     return fig
 
 
+@print_figure
 def recovery_profile_figure(profile: pd.DataFrame, horizon: float) -> plt.Figure:
     """Δℓ_t by method (mean over seeds of the per-seed means over sequences; 95% band over seeds), t_ε dashed."""
-    palette = method_palette(profile.method.unique())
-    fig, ax = plt.subplots(figsize=(5.5, 3.0))
-    sns.lineplot(profile, x="t", y="delta_logodds", hue="method", hue_order=method_order(profile.method.unique()),
-                 palette=palette, errorbar=("ci", 95) if profile.seed.nunique() > 1 else None, marker="o",
-                 markersize=3, ax=ax)
+    fig, ax = plt.subplots(figsize=figure_size(0.8, 2.8))
+    method_lineplot(profile, "t", "delta_logodds", ax, env=ENV, errorbar=seed_band(profile), marker="o",
+                    markersize=2.5, markeredgewidth=0)
     ax.axhline(0, color="black", linewidth=0.6)
     if math.isfinite(horizon):
-        ax.axvline(horizon, color="0.4", linestyle="--", linewidth=0.8, label=r"$t_\varepsilon$")
+        ax.axvline(horizon, **HORIZON_LINE)
     ax.set(xlabel="prefix length $t$ of a held-out harmful response",
            ylabel=r"$\Delta\ell_t$ (recovery log-odds, nats)")
-    ax.legend(title=None, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    fig.tight_layout()
+    method_legend(fig, profile.method.unique(), env=ENV, loc="outside right upper",
+                  extra=[plt.Line2D([], [], **HORIZON_LINE, label=r"$t_\varepsilon$")])
     return fig
 
 
-def prefill_figure(prefill: pd.DataFrame, reported: pd.DataFrame | None = None) -> plt.Figure:
-    """Harm rate and recovery rate against the number of prefilled tokens k, per method (95% band over seeds).
-
-    With ``reported`` (``data/qi2025_prefilling.csv``), a third panel shows Qi et al.'s reported attack
-    success rate (mean ± std over their 3 runs) for Llama-2-7B-Chat and its augmented version, as context.
-    """
-    palette = method_palette(prefill.method.unique())
-    order = method_order(prefill.method.unique())
-    panels = 3 if reported is not None else 2
-    fig, axes = plt.subplots(1, panels, figsize=(3.5 * panels, 2.8), sharex=True)
-    band = ("ci", 95) if prefill.seed.nunique() > 1 else None
+@print_figure
+def prefill_figure(prefill: pd.DataFrame) -> plt.Figure:
+    """Harm rate and recovery rate against the number of prefilled tokens k, per method (95% band over seeds)."""
+    fig, axes = plt.subplots(1, 2, figsize=figure_size(1.0, 2.5), sharex=True)
     for ax, column, label in zip(axes, ["harm_rate", "recovery_rate"], ["harm rate (judge)", "recovery rate"]):
-        sns.lineplot(prefill, x="k", y=column, hue="method", hue_order=order, palette=palette, style="method",
-                     markers=True, dashes=False, errorbar=band, ax=ax, legend=ax is axes[0])
+        method_lineplot(prefill, "k", column, ax, env=ENV, errorbar=seed_band(prefill), marker="o", markersize=3,
+                        markeredgewidth=0)
         ax.set(xlabel="prefilled tokens $k$", ylabel=label, ylim=(-0.03, 1.03))
-    axes[0].legend(title=None, fontsize=6)
-    if reported is not None:
-        colours = {"initial": palette.get("dpo", "tab:blue"), "augmented": palette.get("augment", "tab:red")}
-        for condition, part in reported.groupby("condition", sort=False):
-            part = part.sort_values("k")
-            axes[2].errorbar(part.k, part.asr_percent / 100, yerr=part.std_percent / 100, marker="o", capsize=2,
-                             color=colours.get(condition), label=f"{part.model.iloc[0]}, {condition}")
-        axes[2].set(xlabel="prefilled tokens $k$", ylabel="attack success rate", ylim=(-0.03, 1.03),
-                    title="Qi et al. (reported; HEx-PHI, GPT-4 judge)")
-        axes[2].title.set_fontsize(7)
-        axes[2].legend(fontsize=6)
-    fig.tight_layout()
+    method_legend(fig, prefill.method.unique(), env=ENV, loc="outside right upper")
     return fig
 
 
@@ -130,17 +103,15 @@ def reported_prefill_numbers(reported: pd.DataFrame) -> dict:
     return numbers
 
 
+@print_figure
 def grad_profile_figure(grad: pd.DataFrame) -> plt.Figure:
     """‖∂loss/∂logits_t‖ by response position, averaged over recorded steps and seeds, per method."""
-    palette = method_palette(grad.method.unique())
     data = grad[grad.grad_norm > 0]
-    fig, ax = plt.subplots(figsize=(4.2, 2.8))
-    sns.lineplot(data, x="t", y="grad_norm", hue="method", hue_order=method_order(data.method.unique()),
-                 palette=palette, errorbar=None, ax=ax)
+    fig, ax = plt.subplots(figsize=figure_size(0.6, 2.9))
+    method_lineplot(data, "t", "grad_norm", ax, env=ENV, errorbar=None)
     ax.set(yscale="log", xlabel="response position $t$", ylabel=r"$\|\partial \mathcal{L} / \partial z_t\|$",
            title="gradient by position during training")
-    ax.legend(title=None, fontsize=6)
-    fig.tight_layout()
+    method_legend(fig, data.method.unique(), env=ENV, ncol=3)
     return fig
 
 
@@ -159,7 +130,7 @@ def summary_table(summary: pd.DataFrame, ks, rule: str = "table_real_summary") -
     index = summary.set_index(["method", "metric"])
     rows = []
     for method in method_order(summary.method.unique()):
-        cells = {"method": method_cell(method)}
+        cells = {"method": method_cell(method, "real")}
         for metric, title in columns:
             cells[title] = _cell(index.loc[(method, metric)] if (method, metric) in index.index else None)
         rows.append(cells)

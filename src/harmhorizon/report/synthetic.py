@@ -7,6 +7,8 @@ The numbers they show are computed by the data steps: per-run metrics and summar
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,173 +16,229 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from ..evaluate.frontier import PROBABILITY_FLOOR  # noqa: E402
 from ..evaluate.summary import summary_interval  # noqa: E402
 from .latex import (booktabs_table, fmt, fmt_interval, fmt_sci, grouped_table, macro_words, method_cell,  # noqa: E402
                     number_word, stacked_interval, texttt)
+from .style import (BOOTSTRAP_SEED, figure_size, is_replication, method_colour, method_label,  # noqa: E402
+                    method_legend, method_lineplot, method_order, print_figure, tex_symbols)
 
 
 # -- figures --------------------------------------------------------------------------------------------------
-def _horizon_line(ax, t_eps, label=True):
-    ax.axvline(t_eps, color="black", linestyle="--", linewidth=0.8, label=r"$t_\varepsilon$" if label else None)
+HORIZON_LINE = dict(color="black", linestyle="--", linewidth=0.8)  # t_ε
 
 
+def _horizon_line(ax, t_eps):
+    ax.axvline(t_eps, **HORIZON_LINE)
+
+
+@print_figure
 def fidelity_figure(mc: pd.DataFrame, fidelity: dict) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(4.6, 2.8))
-    ax.fill_between(mc.t, mc.ci_low, mc.ci_high, alpha=0.3, color="tab:blue")
-    ax.plot(mc.t, mc.harm_information, "o-", markersize=3, color="tab:blue", label="Monte Carlo (base model)")
-    ax.plot(mc.t, mc.exact, "k--", label="exact (automaton)")
-    ax.set(xlabel="position $t$", ylabel="$I_t$", yscale="symlog", title=f"TV max {fidelity['tv_state_max']:.3f}")
+    """The trained base model's Monte Carlo I_t (95% interval over trajectories) against the automaton's exact I_t;
+    the legend's title gives the largest total-variation distance between their state distributions."""
+    fig, ax = plt.subplots(figsize=figure_size(0.6, 2.6))
+    colour = method_colour("base")
+    ax.fill_between(mc.t, mc.ci_low, mc.ci_high, alpha=0.2, color=colour, linewidth=0)
+    ax.plot(mc.t, mc.harm_information, "o-", markersize=2.5, color=colour, label="Monte Carlo (trained base)")
+    ax.plot(mc.t, mc.exact, "--", color="tab:red", label="exact (automaton)")
+    ax.set(xlabel="position $t$", ylabel="$I_t$", title="harm information: trained base vs. automaton")
     ax.set_yscale("symlog", linthresh=1e-3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", ncol=2,
+               title=f"largest TV distance between their state distributions: {fidelity['tv_state_max']:.3f}")
     return fig
 
 
+@print_figure
 def kl_profile_figure(kl: pd.DataFrame, t_eps: int, default_m: int) -> plt.Figure:
+    """Left: KL_t by method (mean, 95% bootstrap band over seeds), log scale.  Right: each method's KL_t share of its
+    total (mean over seeds) beside the exact I_t share, log scale.  t_ε dashed; one legend below."""
     data = kl[(kl.m == default_m) & (kl.method != "base")]
-    fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8))
-    sns.lineplot(data, x="t", y="kl", hue="method", errorbar=("ci", 95), ax=axes[0])
+    fig, axes = plt.subplots(1, 2, figsize=figure_size(1.0, 4.6))
+    method_lineplot(data, "t", "kl", axes[0])
     axes[0].set(yscale="log", xlabel="position $t$", ylabel=r"KL$_t$ (nats)", title="KL by position (harmful prompts)")
     _horizon_line(axes[0], t_eps)
     share = data.assign(share=data.kl / data.groupby(["method", "seed"]).kl.transform("sum"))
-    sns.lineplot(share, x="t", y="share", hue="method", legend=False, ax=axes[1])
+    method_lineplot(share[share.share > 0], "t", "share", axes[1], errorbar=None)
     info = data.drop_duplicates("t")
-    axes[1].plot(info.t, info.harm_information / info.harm_information.sum(), "k--", label=r"$I_t/\sum I$ (exact)")
-    _horizon_line(axes[1], t_eps, label=False)
-    axes[1].set(xlabel="position $t$", ylabel="share of total", title=r"KL$_t$ share vs. exact $I_t$ share")
-    axes[1].legend(fontsize=7)
-    fig.tight_layout()
+    exact = info.harm_information / info.harm_information.sum()
+    axes[1].plot(info.t, exact.where(exact > 0), color="black", linewidth=1.5, linestyle=":")
+    _horizon_line(axes[1], t_eps)
+    axes[1].set(yscale="log", xlabel="position $t$", ylabel="share of the total",
+                title=r"KL$_t$ share vs. exact $I_t$ share")
+    exact_handle = plt.Line2D([], [], color="black", linewidth=1.5, linestyle=":", label=r"exact $I_t$ share")
+    horizon = plt.Line2D([], [], **HORIZON_LINE, label=r"$t_\varepsilon$")
+    method_legend(fig, data.method.unique(), extra=[exact_handle, horizon], ncol=3)
     return fig
 
 
+@print_figure
 def grad_profile_figure(grad: pd.DataFrame, t_eps: int) -> plt.Figure:
-    methods = list(dict.fromkeys(grad.method))
-    cols = min(4, len(methods))
+    """‖∂L/∂z_t‖ by position, one panel per method on one shared log scale, one line per recorded training step
+    (light to dark, colourbar), mean over seeds; t_ε dashed.  Exact zeros are not drawn (log scale)."""
+    methods = method_order(grad.method.unique())
+    cols = min(6, len(methods))
     rows = int(np.ceil(len(methods) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols + 0.6, 1.9 * rows + 0.4), sharex=True, squeeze=False)
+    steps = sorted(grad.step.unique())
+    colours = sns.color_palette("crest", len(steps))
+    fig, axes = plt.subplots(rows, cols, figsize=figure_size(1.0, 1.25 * rows + 0.5), sharex=True, sharey=True,
+                             squeeze=False)
     for ax, method in zip(axes.flat, methods):
         part = grad[grad.method == method].groupby(["step", "t"], as_index=False).grad_norm.mean()
-        part = part.assign(grad_norm=part.grad_norm.where(part.grad_norm > 0))  # exact zeros are not drawn on log axes
-        sns.lineplot(part, x="t", y="grad_norm", hue="step", palette="viridis", legend=False, ax=ax)
-        _horizon_line(ax, t_eps, label=False)
-        ax.set(title=method, xlabel="$t$", ylabel=r"$\|\partial L/\partial z_t\|$", yscale="log")
+        part = part[part.grad_norm > 0]
+        for step, colour in zip(steps, colours):
+            line = part[part.step == step]
+            ax.plot(line.t, line.grad_norm, color=colour, linewidth=0.8)
+        if part.empty:
+            ax.text(0.5, 0.5, "zero at every\nrecorded step", ha="center", va="center", transform=ax.transAxes)
+        _horizon_line(ax, t_eps)
+        ax.set_title(tex_symbols(textwrap.fill(method_label(method), 15)))
+        ax.set(yscale="log")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(r"$\|\partial L/\partial z_t\|$")
+    for ax in axes[-1]:
+        ax.set_xlabel("position $t$")
     for ax in list(axes.flat)[len(methods):]:
         ax.axis("off")
-    fig.tight_layout()
+    bounds = np.arange(len(steps) + 1) - 0.5
+    scale = plt.cm.ScalarMappable(BoundaryNorm(bounds, len(steps)), ListedColormap(colours))
+    bar = fig.colorbar(scale, ax=axes, location="right", shrink=0.4, aspect=15, pad=0.01, ticks=range(len(steps)))
+    bar.ax.set_yticklabels([f"{s:g}" for s in steps])
+    bar.set_label("training step")
     return fig
 
 
+@print_figure
 def gradient_test_figure(table: pd.DataFrame) -> plt.Figure:
     """P1 by position: U_t (points) and its sign-flip null's central 95% band (shaded), decided and undecided
     prefixes, for each tested model and checkpoint at its first seed (symlog: U_t can be negative)."""
     data = table[table.t > 0]
-    # One panel per model and checkpoint: "dpo mid", "dpo final"; the base is its own reference.
-    data = data.assign(method=data.method.where(data.checkpoint == "reference", data.method + " " + data.checkpoint))
-    first = data.groupby("method").seed.transform("min")
+    first = data.groupby(["method", "checkpoint"]).seed.transform("min")
     data = data[data.seed == first]
-    methods = list(dict.fromkeys(data.method))
+    panels = list(dict.fromkeys(zip(data.method, data.checkpoint)))
     colors = {"undecided": "tab:blue", "decided": "tab:red"}
-    fig, axes = plt.subplots(1, len(methods), figsize=(2.6 * len(methods) + 0.4, 2.7), sharey=True, squeeze=False)
-    for ax, method in zip(axes[0], methods):
-        part = data[data.method == method]
+    cols = min(3, len(panels))
+    rows = int(np.ceil(len(panels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=figure_size(1.0, 1.7 * rows + 0.3), sharey=True, squeeze=False)
+    for ax, (method, checkpoint) in zip(axes.flat, panels):
+        part = data[(data.method == method) & (data.checkpoint == checkpoint)]
         for stratum, color in colors.items():
-            rows = part[(part.stratum == stratum) & (part.n_prefixes >= 2)]
-            ax.fill_between(rows.t, rows.null_low, rows.null_high, color=color, alpha=0.2, linewidth=0)
-            ax.plot(rows.t, rows.estimate, "o", markersize=2.5, color=color, label=stratum)
+            rows_ = part[(part.stratum == stratum) & (part.n_prefixes >= 2)]
+            ax.fill_between(rows_.t, rows_.null_low, rows_.null_high, color=color, alpha=0.2, linewidth=0)
+            ax.plot(rows_.t, rows_.estimate, "o", markersize=2.5, color=color, label=f"{stratum} prefixes")
         ax.axhline(0, color="0.3", linewidth=0.6)
         ax.set_yscale("symlog", linthresh=1e-2)
-        ax.set(title=f"{method} (seed {int(part.seed.iloc[0])})", xlabel="position $t$",
-               ylabel=r"$U_t \approx \|E[h\,s_t]\|^2$" if ax is axes[0, 0] else None)
-    axes[0, 0].legend(fontsize=7)
-    fig.tight_layout()
+        name = method_label(method, tex=True) + ("" if checkpoint == "reference" else f", {checkpoint} checkpoint")
+        ax.set(title=f"{name} (seed {int(part.seed.iloc[0])})", xlabel="position $t$")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(r"$U_t \approx \|E[h\,s_t]\|^2$")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    handles = axes[0, 0].get_legend_handles_labels()[0]
+    handles.append(Patch(color="0.5", alpha=0.3, label="sign-flip null, central 95%"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=3)
     return fig
 
 
+@print_figure
 def frontier_figure(frontier: pd.DataFrame, optimum: pd.DataFrame, levels, default_m: int) -> plt.Figure:
     """Harm–KL frontiers of the main methods (default m): KL past t_ε and the recovery log-odds shift at decided
-    harmful prefixes against harm, every snapshot of every seed (thin lines per seed); the exact Gibbs optimum's
-    frontier (black); the registered harm levels (dotted). Collapsed points are crossed."""
+    harmful prefixes against harm, every snapshot of every seed (thin lines per seed; replications dashed); the exact
+    Gibbs optimum's frontier (black); the registered harm levels (dotted). Collapsed points are crossed."""
     data = frontier[frontier.m == default_m]
     best = optimum[optimum.m == default_m].sort_values("harm")
-    methods = list(dict.fromkeys(data.method))
-    palette = dict(zip(methods, sns.color_palette("tab20", len(methods))))
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.0))
+    fig, axes = plt.subplots(1, 2, figsize=figure_size(1.0, 4.8))
     for ax, column, label in ((axes[0], "kl_past_horizon", r"$\sum_{t>t_\varepsilon}$KL$_t$ (nats)"),
                               (axes[1], "recovery_shift_decided", r"$\Delta\ell$ at decided harmful prefixes")):
         for (method, seed), part in data.groupby(["method", "seed"], sort=False):
             part = part.sort_values("step")
-            ax.plot(part.harm, part[column], "-o", markersize=2, linewidth=0.7, alpha=0.6, color=palette[method],
-                    label=method if seed == part.seed.min() and seed == data[data.method == method].seed.min() else None)
+            colour = method_colour(method)
+            ax.plot(part.harm, part[column], marker="o", markersize=1.5, linewidth=0.6, alpha=0.6, color=colour,
+                    linestyle="--" if is_replication(method) else "-")
             bad = part[part.collapsed]
-            ax.plot(bad.harm, bad[column], "x", color=palette[method], markersize=5)
+            ax.plot(bad.harm, bad[column], "x", color=colour, markersize=4)
         for level in levels:
             ax.axvline(level, color="0.4", linestyle=":", linewidth=0.8)
         ax.set(xlabel="harm (fresh samples)", ylabel=label)
-    axes[0].plot(best.harm, best.kl_past_horizon, "k-", linewidth=1.5, label="exact optimum")
+    axes[0].plot(best.harm, best.kl_past_horizon, "k-", linewidth=1.5)
     axes[0].set_yscale("symlog", linthresh=1e-3)
     axes[1].axhline(0, color="k", linewidth=1.5)
     axes[1].set_yscale("symlog", linthresh=0.1)
     axes[0].invert_xaxis()
     axes[1].invert_xaxis()
-    axes[0].legend(fontsize=6, ncol=2)
-    fig.tight_layout()
+    extra = [plt.Line2D([], [], color="black", linewidth=1.5, label="exact optimum (left)"),
+             plt.Line2D([], [], color="0.3", marker="x", linestyle="none", label="collapsed"),
+             plt.Line2D([], [], color="0.4", linestyle=":", linewidth=0.8, label="registered harm levels")]
+    method_legend(fig, data.method.unique(), extra=extra, ncol=3)
     return fig
 
 
+@print_figure
 def appendix_a_figure(shared: pd.DataFrame, K: int) -> plt.Figure:
     """E5b (Young's Appendix A): per λ, D_t at the Q-prefixes (left, log scale) and the recovery log-odds shift Δℓ_t
     (right: all Q-prefixes solid, harmful ones dashed), mean and 95% t-interval over seeds; the horizon K dashed."""
     from ..intervals import t_interval
 
     interval = lambda values: t_interval(values)[1:3]  # noqa: E731
-    data = shared.assign(**{"λ": shared["lambda"].map(lambda v: f"{v:g}")})
-    palette = dict(zip(data["λ"].unique(), sns.color_palette("crest", data["λ"].nunique())))
-    fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8))
-    sns.lineplot(data[data.kl_t > 0], x="t", y="kl_t", hue="λ", palette=palette, errorbar=interval, ax=axes[0])
+    data = shared.assign(lam=shared["lambda"].map(lambda v: f"{v:g}"))
+    palette = dict(zip(data.lam.unique(), sns.color_palette("crest", data.lam.nunique())))
+    fig, axes = plt.subplots(1, 2, figsize=figure_size(1.0, 2.4))
+    sns.lineplot(data[data.kl_t > 0], x="t", y="kl_t", hue="lam", palette=palette, errorbar=interval, legend=False,
+                 ax=axes[0])
     axes[0].set(yscale="log", xlabel="position $t$", ylabel=r"$D_t$ at Q-prefixes (nats)")
-    sns.lineplot(data, x="t", y="delta_logodds", hue="λ", palette=palette, errorbar=interval, ax=axes[1], legend=False)
-    sns.lineplot(data, x="t", y="delta_logodds_harmful", hue="λ", palette=palette, errorbar=interval, ax=axes[1],
+    sns.lineplot(data, x="t", y="delta_logodds", hue="lam", palette=palette, errorbar=interval, ax=axes[1],
+                 legend=False)
+    sns.lineplot(data, x="t", y="delta_logodds_harmful", hue="lam", palette=palette, errorbar=interval, ax=axes[1],
                  linestyle="--", legend=False)
     axes[1].axhline(0, color="0.3", linewidth=0.8)
     axes[1].set(xlabel="position $t$", ylabel=r"$\Delta\ell_t$ (dashed: harmful prefixes)")
     for ax in axes:
         ax.axvline(K + 0.5, color="black", linestyle="--", linewidth=0.8)
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], color=c, label=lam) for lam, c in palette.items()]
+    handles.append(plt.Line2D([], [], color="black", linestyle="--", linewidth=0.8, label="$K$"))
+    fig.legend(handles=handles, title=r"$\lambda$", loc="outside right upper")
     return fig
 
 
+@print_figure
 def prefill_figure(prefill: pd.DataFrame, exact: pd.DataFrame, t_eps: int, default_m: int) -> plt.Figure:
+    """Eventual recovery and harm against the prefill depth k per method (mean, 95% bootstrap band over seeds), the
+    exact base curve (black dashed) and t_ε − 1 (dotted); one legend below."""
     data = prefill[prefill.m == default_m]
-    fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8), sharex=True)
-    for ax, column, name in zip(axes, ["recovery_rate", "harm_rate"], ["P(recover eventually)", "P(h = 1)"]):
-        sns.lineplot(data, x="k", y=column, hue="method", errorbar=("ci", 95), marker="o", markersize=3, ax=ax,
-                     legend=ax is axes[0])
-        ax.plot(exact.k, exact[column], "k--", label="exact base")
+    fig, axes = plt.subplots(1, 2, figsize=figure_size(1.0, 4.4), sharex=True)
+    for ax, column, name in zip(axes, ["recovery_rate", "harm_rate"], ["P(recover eventually)", "P($h$ = 1)"]):
+        method_lineplot(data, "k", column, ax, marker="o", markersize=2.5, markeredgewidth=0)
+        ax.plot(exact.k, exact[column], color="black", linestyle="--", linewidth=1.2)
         ax.axvline(t_eps - 1, color="black", linestyle=":", linewidth=0.8)
         ax.set(xlabel="prefill depth $k$", ylabel=name)
-    axes[0].legend(fontsize=6, ncol=2)
-    fig.tight_layout()
+    extra = [plt.Line2D([], [], color="black", linestyle="--", linewidth=1.2, label="exact base"),
+             plt.Line2D([], [], color="black", linestyle=":", linewidth=0.8, label=r"$t_\varepsilon - 1$")]
+    method_legend(fig, data.method.unique(), extra=extra, ncol=3)
     return fig
 
 
+@print_figure
 def horizon_sweep_figure(kl: pd.DataFrame, horizons: dict) -> plt.Figure:
-    """KL_t share of the rlhf runs (``kl`` holds only them) by payload threshold m, with each m's t_ε."""
+    """KL_t share of the rlhf runs (``kl`` holds only them) by payload threshold m (mean, 95% bootstrap band over
+    runs), with each m's t_ε dashed."""
     data = kl.assign(share=kl.kl / kl.groupby(["method", "seed"]).kl.transform("sum"), m=kl.m.astype(str))
-    fig, ax = plt.subplots(figsize=(4.2, 2.8))
+    fig, ax = plt.subplots(figsize=figure_size(0.6, 2.5))
     order = sorted(data.m.unique(), key=int)
-    palette = dict(zip(order, sns.color_palette()))
-    sns.lineplot(data, x="t", y="share", hue="m", hue_order=order, palette=palette, errorbar=("ci", 95), ax=ax)
+    palette = dict(zip(order, sns.color_palette("viridis", len(order))))
+    sns.lineplot(data, x="t", y="share", hue="m", hue_order=order, palette=palette, errorbar=("ci", 95),
+                 seed=BOOTSTRAP_SEED, legend=False, ax=ax)
     for m, t_eps in horizons.items():
         if str(m) in palette:
             ax.axvline(t_eps, color=palette[str(m)], linestyle="--", linewidth=0.8)
-    ax.set(xlabel="position $t$", ylabel=r"KL$_t$ / $\sum_s$ KL$_s$", title="rlhf aligned against $h_m$ (dashed: $t_\\varepsilon$)")
-    fig.tight_layout()
+    ax.set(xlabel="position $t$", ylabel=r"KL$_t$ / $\sum_s$ KL$_s$", title="RLHF aligned against $h_m$")
+    handles = [plt.Line2D([], [], color=c, label=m) for m, c in palette.items()]
+    handles.append(plt.Line2D([], [], color="0.3", linestyle="--", linewidth=0.8, label=r"$t_\varepsilon$"))
+    fig.legend(handles=handles, title="$m$", loc="outside right upper")
     return fig
 
 
-# -- verdicts, numbers, tables --------------------------------------------------------------------------------
 def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_table: pd.DataFrame, mc: pd.DataFrame,
                       fidelity: dict, synthetic: dict, frontier: pd.DataFrame, matched: pd.DataFrame,
                       registered: dict, deep: pd.DataFrame | None = None) -> dict[str, str]:
