@@ -13,8 +13,8 @@ import pandas as pd
 from ..evaluate.verdicts import attack_depth
 from ..intervals import t_interval, welch_difference
 from ..methods.families import family_of
-from .latex import (booktabs_table, fmt, fmt_interval, grouped_table, macro_word, macro_words, method_cell,
-                    stacked_interval, texttt)
+from .latex import (METHOD_COLUMN, booktabs_table, fmt, fmt_interval, grouped_table, macro_word, macro_words,
+                    method_cell, stacked_interval, texttt)
 from .real import utility_deltas
 from .style import figure_size, method_colour, method_handles, method_lineplot, print_figure, seed_band
 
@@ -196,7 +196,8 @@ def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str
             r"refusal rate on benign prompts (refusal) and in their mid-sequence recovery rate (recovery; Welch 95\% "
             r"intervals over seeds), the KL to the reference along benign reference responses (nats per response)"
             + extra
-            + ".", label=label, column_format="l" + "r" * (frame.shape[1] - 1), small=True, tabcolsep_pt=4))
+            + ".", label=label, column_format=METHOD_COLUMN + "r" * (frame.shape[1] - 1), small=True,
+            tabcolsep_pt=4))
     return "\n".join(tables)
 
 

@@ -174,6 +174,10 @@ def booktabs_table(frame: pd.DataFrame, caption: str, label: str, column_format:
     return text
 
 
+# A table's method column, wrapped when a label is long ("RLHF on r̂ (noisy), replication"); needs the array package.
+METHOD_COLUMN = r">{\raggedright\arraybackslash}p{3.1cm}"
+
+
 def stacked_interval(mean: float, low: float, high: float, digits: int = 2) -> str:
     """A table cell with the mean above its interval (two lines, so that six columns of intervals fit the text
     width); the mean alone without an interval, -- without a mean."""

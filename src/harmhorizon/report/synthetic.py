@@ -21,8 +21,8 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from ..evaluate.frontier import PROBABILITY_FLOOR  # noqa: E402
 from ..evaluate.summary import summary_interval  # noqa: E402
-from .latex import (booktabs_table, fmt, fmt_interval, fmt_sci, grouped_table, macro_words, method_cell,  # noqa: E402
-                    number_word, stacked_interval, texttt)
+from .latex import (METHOD_COLUMN, booktabs_table, fmt, fmt_interval, fmt_sci, grouped_table, macro_words,  # noqa: E402
+                    method_cell, number_word, stacked_interval, texttt)
 from .style import (BOOTSTRAP_SEED, figure_size, is_replication, method_colour, method_label,  # noqa: E402
                     method_legend, method_lineplot, method_order, print_figure, tex_symbols)
 
@@ -395,7 +395,7 @@ def summary_table(summary: pd.DataFrame, rule: str = "synthetic_numbers") -> str
                           r"seeds (base: sampling seeds), clipped to the range of each quantity. Final models sit at "
                           r"different operating points; \S\ref{sec:synthetic-frontier} compares methods at matched harm, and "
                           r"Table~\ref{tab:benign-cost-synthetic} gives their benign cost.",
-                          label="tab:synthetic-summary", column_format="l" + "r" * len(shown), small=True)
+                          label="tab:synthetic-summary", column_format=METHOD_COLUMN + "r" * len(shown), small=True)
 
 
 def matched_table_tex(matched: pd.DataFrame, methods, rule: str = "synthetic_numbers") -> str:
