@@ -43,7 +43,7 @@ def test_verdicts_numbers_and_table_agree():
     assert int(numbers["CaveatsSyntheticVerdicts"]) == len(verdicts)
     table = caveat_table({"synthetic": verdicts})
     # header, the environment's heading and its two method rows
-    assert table.count(r"\\") == 4 and "{Automaton}" in table and "circuit breaker" in table and "conf." in table
+    assert table.count(r"\\") == 4 and "{Automaton}" in table and "Circuit breakers" in table and "conf." in table
     figure = attack_figure({"synthetic": attack}, {"synthetic": METHODS}, {"synthetic": 12.0})
     assert len(figure.axes) == 2
 
@@ -51,7 +51,7 @@ def test_verdicts_numbers_and_table_agree():
 def test_benign_cost_reads_each_method_against_the_reference():
     _, runs = _tables()
     table = benign_cost_table({"synthetic": runs})
-    augment = next(line for line in table.splitlines() if line.startswith("augment &"))
+    augment = next(line for line in table.splitlines() if line.startswith("Augmentation &"))
     assert augment.split(" & ")[1] == r"$0.1\,[0.1, 0.1]$"  # benign refusal 0.2 against the reference's 0.1 in every seed
     assert r"\label{tab:benign-cost-synthetic}" in table and "edgy" not in table  # the automaton has no edgy set
     assert r"$0.1\,[0, 0.35]$" in augment  # benign KL 0, 0.1, 0.2: the t-interval's lower bound clipped at 0

@@ -31,7 +31,11 @@ rule paper_code_index:
         sections=PAPER_SOURCES,
         tables=[path for path in paper_inputs() if path.endswith(".tex")],
     output:
-        "results/tables/reproducibility/code_index.tex",
+        report(
+            "results/tables/reproducibility/code_index.tex",
+            caption="../report/code_index.rst",
+            category="Reproducibility",
+        ),
     log:
         "logs/paper/code_index.log",
     conda:

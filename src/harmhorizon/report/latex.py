@@ -193,7 +193,8 @@ def stacked_interval(mean: float, low: float, high: float, digits: int = 2) -> s
         bounds = f"[{fmt(low * scale, digits)}, {fmt(high * scale, digits)}]"
     else:
         text, bounds = fmt_interval(mean, low, high, digits).split(r"\,", 1)
-    return rf"\shortstack{{${text}$\\${bounds}$}}"
+    # Top-aligned, so that the mean sits on the row's baseline beside the method's name.
+    return rf"\begin{{tabular}}[t]{{@{{}}r@{{}}}}${text}$\\${bounds}$\end{{tabular}}"
 
 
 def method_cell(name: str, env: str | None = None) -> str:
@@ -209,15 +210,18 @@ def method_cell(name: str, env: str | None = None) -> str:
     return " $-$ ".join(one(part.strip()) for part in str(name).split(" - "))
 
 
-def grouped_table(groups, columns, caption: str, label: str, column_format: str, small: bool = True) -> str:
+def grouped_table(groups, columns, caption: str, label: str, column_format: str, small: bool = True,
+                  tabcolsep_pt: float | None = None) -> str:
     """A booktabs table of the text's width whose rows come in groups, each under a heading that spans the table
     (a prediction above the methods that test it), so that a long shared text is set once.
 
     ``groups``: [(heading, rows)], rows a list of lists of LaTeX cells; ``columns``: the header cells;
-    ``column_format``: one letter per column (l, r, c), spread over the text width.
+    ``column_format``: one letter per column (l, r, c), spread over the text width; ``tabcolsep_pt``: the least
+    space between columns (LaTeX's default is 6 pt).
     """
     n = len(columns)
-    lines = ["\\begin{table}[t]", "\\centering"] + (["\\small"] if small else []) + [
+    lines = ["\\begin{table}[t]", "\\centering"] + (["\\small"] if small else []) + (
+        [f"\\setlength{{\\tabcolsep}}{{{tabcolsep_pt:g}pt}}"] if tabcolsep_pt is not None else []) + [
         f"\\caption{{{caption}}}", f"\\label{{{label}}}",
         f"\\begin{{tabular*}}{{\\linewidth}}{{@{{\\extracolsep{{\\fill}}}}{column_format}@{{}}}}", "\\toprule",
         " & ".join(columns) + " \\\\", "\\midrule"]

@@ -399,11 +399,13 @@ def summary_table(summary: pd.DataFrame, rule: str = "synthetic_numbers") -> str
 
 
 def matched_table_tex(matched: pd.DataFrame, methods, rule: str = "synthetic_numbers") -> str:
-    """Methods at matched harm (evaluate.frontier.matched_summary): KL past t_ε against the exact optimum's,
-    the leakage ratio (geometric mean over seeds) and the recovery log-odds shift, with 95% t-intervals."""
-    rows = []
-    for method in methods:
-        for fraction in matched.harm_fraction.unique():
+    """Methods at matched harm (evaluate.frontier.matched_summary), grouped by harm level: KL past t_ε against the
+    exact optimum's, the leakage ratio (geometric mean over seeds), the KL at decided prefixes and the recovery
+    log-odds shift, with 95% t-intervals set under their means."""
+    groups = []
+    for fraction in matched.harm_fraction.unique():
+        rows = []
+        for method in methods:
             part = matched[(matched.method == method) & (matched.harm_fraction == fraction)].set_index("metric")
             if part.empty:
                 continue
@@ -411,28 +413,29 @@ def matched_table_tex(matched: pd.DataFrame, methods, rule: str = "synthetic_num
 
             def cell(metric, transform=lambda x: x, digits=2):
                 r = part.loc[metric]
-                if not np.isfinite(r["mean"]):
-                    return "--"
                 low, high = (transform(r.ci_low), transform(r.ci_high)) if np.isfinite(r.ci_low) else (np.nan, np.nan)
-                mean = transform(r["mean"])
-                return f"${fmt_interval(mean, low, high, digits)}$" if np.isfinite(low) else f"${fmt(mean, digits)}$"
+                return stacked_interval(transform(r["mean"]), low, high, digits) if np.isfinite(r["mean"]) else "--"
 
             first = part.iloc[0]
-            rows.append({"method": method.replace("_", r"\_"), "harm": f"${fmt(fraction)}\times$",
-                         r"KL past $t_\varepsilon$": cell("kl_past_horizon", digits=3),
-                         "optimum": f"${fmt(best.loc['kl_past_horizon', 'mean'], 3)}$",
-                         "leakage": cell("log_leakage", np.exp),
-                         r"KL decided": cell("kl_decided", digits=3),
-                         r"$\Delta\ell$ decided": cell("recovery_shift_decided"),
-                         "$n$": f"{int(first.n)}/{int(first.n_runs)}"})
-    return booktabs_table(pd.DataFrame(rows), caption=r"Synthetic track at matched harm (fractions of the exact base's "
-                          r"$E[h]$): each run's harm--KL trace read where it crosses the level, mean and 95\% $t$-interval "
-                          r"over the seeds that reached it ($n$ of all; a crossing next to a collapsed point is not read). "
-                          r"KL in nats per response; leakage: KL past $t_\varepsilon$ over the exact Gibbs optimum's at "
-                          r"the same harm (geometric mean); $\Delta\ell$: recovery log-odds shift at decided harmful "
-                          r"prefixes (the optimum's is 0). Computed by \texttt{harmhorizon.evaluate.frontier}; drawn by rule "
-                          + texttt(rule) + ".", label="tab:synthetic-matched", column_format="lrrrrrrr", footnotesize=True,
-                          fit_width=True)
+            rows.append([method_cell(method), cell("kl_past_horizon", digits=3), f"${fmt(best.loc['kl_past_horizon', 'mean'], 3)}$",
+                         cell("log_leakage", np.exp), cell("kl_decided", digits=3), cell("recovery_shift_decided"),
+                         f"{int(first.n)}/{int(first.n_runs)}"])
+        groups.append((rf"harm ${fmt(fraction)}\times$ the exact base's", rows))
+    # One table per harm level: two levels of every method do not fit one page.
+    columns = ["method", r"KL past $t_\varepsilon$", "optimum", "leakage", "KL decided", r"$\Delta\ell$ decided", "$n$"]
+    tables = []
+    for i, group in enumerate(groups):
+        first = i == 0
+        caption = (r"Synthetic track at matched harm (fractions of the exact base's $E[h]$): each run's harm--KL trace "
+                   r"read where it crosses the level, mean and 95\% $t$-interval over the seeds that reached it ($n$ of "
+                   r"all; a crossing next to a collapsed point is not read). KL in nats per response; optimum: the exact "
+                   r"Gibbs optimum's KL past $t_\varepsilon$ at the same harm; leakage: the run's over the optimum's "
+                   r"(geometric mean); $\Delta\ell$: recovery log-odds shift at decided harmful prefixes (the "
+                   r"optimum's is 0)." if first else rf"As Table~\ref{{tab:synthetic-matched}}, at the next harm level.")
+        label = "tab:synthetic-matched" if first else f"tab:synthetic-matched-{number_word(i + 1).lower()}"
+        tables.append(grouped_table([group], columns, caption=caption, label=label,
+                                    column_format=METHOD_COLUMN + "rrrrrr", tabcolsep_pt=3))
+    return "\n".join(tables)
 
 
 # The two-sided 95% quantile of the standard normal, the |z| within which a cell counts as inside.
