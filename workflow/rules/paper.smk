@@ -38,6 +38,8 @@ rule paper_code_index:
         ),
     log:
         "logs/paper/code_index.log",
+    benchmark:
+        "results/benchmarks/paper_code_index.tsv"
     conda:
         "../../envs/harmhorizon.yaml"
     script:
