@@ -16,7 +16,9 @@ default_m = snakemake.params.default_m
 horizons = runs.groupby("m").t_epsilon.first().astype(int).to_dict()
 t_eps = horizons[default_m]
 main = sorted(set(runs.method[runs.m == default_m]) - {"base"}, key=list(runs.method).index)
-rlhf = [name for name, spec in snakemake.params.methods.items() if spec["objective"] == "rlhf"]
+# E3's runs: RLHF against h_m on the track's seeds (not against a learned r̂, not a replication on seeds of its own).
+rlhf = [name for name, spec in snakemake.params.methods.items()
+        if spec["objective"] == "rlhf" and "reward_model" not in spec and "seeds" not in spec]
 figures = {
     "fidelity": report.fidelity_figure(mc, fidelity),
     "kl_profile": report.kl_profile_figure(kl[kl.method.isin(main)], t_eps, default_m),
