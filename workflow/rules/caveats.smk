@@ -20,6 +20,11 @@ rule caveats_report:
             caption="../report/caveats_verdicts.rst",
             category="Caveats and peer baselines",
         ),
+        attack_harm=report(
+            "results/tables/caveats/attack_harm.tex",
+            caption="../report/caveats_attack_harm.rst",
+            category="Caveats and peer baselines",
+        ),
         benign_cost=report(
             "results/tables/caveats/benign_cost.tex",
             caption="../report/caveats_benign_cost.rst",

@@ -6,9 +6,9 @@ import pandas as pd
 
 from harmhorizon.evaluate.verdicts import reward_model_comparators
 from harmhorizon.io import atomic_path, setup_logging
-from harmhorizon.report.caveats import (attack_figure, benign_cost_table, caveat_numbers, caveat_table, horizon_of,
-                                        over_refusal_numbers, reward_model_figure, reward_model_numbers,
-                                        reward_model_table)
+from harmhorizon.report.caveats import (attack_figure, attack_harm_table, benign_cost_table, caveat_numbers,
+                                        caveat_table, horizon_of, over_refusal_numbers, reward_model_figure,
+                                        reward_model_numbers, reward_model_table)
 from harmhorizon.report.figures import save_figure
 from harmhorizon.report.latex import write_numbers
 
@@ -24,6 +24,8 @@ save_figure(attack_figure(attacks, methods, {env: horizon_of(runs[env]) for env 
             snakemake.output.png)
 with atomic_path(snakemake.output.table) as tmp:
     tmp.write_text(caveat_table(verdicts, snakemake.rule))
+with atomic_path(snakemake.output.attack_harm) as tmp:
+    tmp.write_text(attack_harm_table(attacks, runs, methods, ks))
 utility = pd.read_csv(snakemake.input.real_utility) if "real_utility" in snakemake.input.keys() else None
 edgy = (pd.read_csv(snakemake.input.real_over_refusal, keep_default_na=False)
         if "real_over_refusal" in snakemake.input.keys() else None)

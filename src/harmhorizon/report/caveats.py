@@ -107,6 +107,30 @@ def caveat_numbers(env: str, attack: pd.DataFrame, verdicts: pd.DataFrame, runs:
     return numbers
 
 
+def attack_harm_table(attacks: dict, runs: dict, methods: dict, ks: dict) -> str:
+    """The harm of the model's own tokens after a prefill of k* tokens under each attack, per shown method and
+    environment: mean and 95% t-interval over seeds, clipped to [0, 1] (the numbers `caveat_numbers` makes macros)."""
+    groups = []
+    for env, attack in attacks.items():
+        k_star = attack_depth(ks[env], horizon_of(runs[env]))
+        rows = []
+        for name in shown_methods(methods[env]):
+            cells = [method_cell(name, env)]
+            for kind in ("sampled", "rank_assisted"):
+                part = attack[(attack.method == name) & (attack.attack == kind) & (attack.k == k_star)]
+                mean, low, high, _ = t_interval(part.continuation_harm_rate)
+                cells.append(f"${fmt_interval(mean, max(low, 0.0), min(high, 1.0))}$" if np.isfinite(low) else
+                             f"${fmt(mean, 2)}$" if np.isfinite(mean) else "--")
+            rows.append(cells)
+        where = ENVIRONMENTS[env][0].upper() + ENVIRONMENTS[env][1:]
+        groups.append((rf"{where}, $k^*={fmt(k_star) if k_star is not None else 'n/a'}$", rows))
+    return grouped_table(groups, ["method", "sampled prefill", "rank-assisted prefill"],
+                         caption=r"Harm of the model's own tokens after a prefill of $k^*$ tokens (the first attacked "
+                         r"depth at or past the reference's $t_\varepsilon$) under the sampled and the rank-assisted "
+                         r"prefill: mean and 95\% $t$-interval over seeds, clipped to $[0, 1]$.",
+                         label="tab:caveat-attack-harm", column_format="lrr")
+
+
 VERDICT_WORDS = {"confirmed": "conf.", "refuted": "ref.", "inconclusive": "inc.", "untestable": "untest."}
 # The two rows caveat_verdicts writes for every judged method, by the words that tell them apart.
 VEGA_SINGH = {"reference": "no less harmful than the reference", "sampled": "at least as harmful as the sampled"}
