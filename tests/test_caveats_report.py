@@ -8,7 +8,8 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
 from harmhorizon.evaluate.verdicts import caveat_verdicts, is_caveat_row  # noqa: E402
-from harmhorizon.report.caveats import attack_figure, benign_cost_table, caveat_numbers, caveat_table  # noqa: E402
+from harmhorizon.report.caveats import (attack_figure, attack_harm_table, benign_cost_table, caveat_numbers,  # noqa: E402
+                                        caveat_table)
 
 METHODS = {"augment": {"objective": "augment"}, "circuit_breaker": {"objective": "circuit_breaker", "alpha": 10.0,
                                                                        "layers": [1, 2]}, "dpo": {"objective": "dpo"}}
@@ -55,3 +56,13 @@ def test_benign_cost_reads_each_method_against_the_reference():
     assert augment.split(" & ")[1] == r"$0.1\,[0.1, 0.1]$"  # benign refusal 0.2 against the reference's 0.1 in every seed
     assert r"\label{tab:benign-cost-synthetic}" in table and "edgy" not in table  # the automaton has no edgy set
     assert r"$0.1\,[0, 0.35]$" in augment  # benign KL 0, 0.1, 0.2: the t-interval's lower bound clipped at 0
+
+
+def test_attack_harm_table_reads_each_shown_method_at_k_star():
+    attack, runs = _tables()
+    table = attack_harm_table({"synthetic": attack}, {"synthetic": runs}, {"synthetic": METHODS}, {"synthetic": [0, 8, 16]})
+    rows = {line.split(" & ")[0]: line for line in table.splitlines() if " & " in line and "prefill" not in line}
+    assert set(rows) == {"Base", "Augmentation", "Circuit breakers"}  # DPO is not an E7 method
+    # At k* = 16: seeds add 0, 0.01, 0.02 to 0.6 (sampled) and 0.8 (rank-assisted).
+    assert r"$0.61\,[0.59, 0.63]$ & $0.81\,[0.79, 0.83]$" in rows["Base"]
+    assert r"$k^*=16$" in table and r"\label{tab:caveat-attack-harm}" in table
