@@ -158,7 +158,7 @@ def booktabs_table(frame: pd.DataFrame, caption: str, label: str, column_format:
         caption=caption,
         label=label,
         hrules=True,
-        position="t",
+        position="tbp",
         position_float="centering",
         column_format=column_format or "l" * frame.shape[1],
     )
@@ -220,7 +220,7 @@ def grouped_table(groups, columns, caption: str, label: str, column_format: str,
     space between columns (LaTeX's default is 6 pt).
     """
     n = len(columns)
-    lines = ["\\begin{table}[t]", "\\centering"] + (["\\small"] if small else []) + (
+    lines = ["\\begin{table}[tbp]", "\\centering"] + (["\\small"] if small else []) + (
         [f"\\setlength{{\\tabcolsep}}{{{tabcolsep_pt:g}pt}}"] if tabcolsep_pt is not None else []) + [
         f"\\caption{{{caption}}}", f"\\label{{{label}}}",
         f"\\begin{{tabular*}}{{\\linewidth}}{{@{{\\extracolsep{{\\fill}}}}{column_format}@{{}}}}", "\\toprule",
