@@ -14,7 +14,7 @@ from ..io import atomic_path
 from .latex import booktabs_table, texttt
 from .paper_checks import overfull_boxes, typed_numbers_in, unresolved_references
 
-# The widest overfull line the paper may have (docs/paper.md): TeX reports every line that sticks out.
+# The widest overfull line the paper may have (docs/architecture.md, "The paper's checks").
 OVERFULL_LIMIT_PT = 5.0
 
 

@@ -1,4 +1,5 @@
-"""The checks the paper rule enforces (docs/paper.md): no hand-typed number, no overfull line, no dangling reference.
+"""The checks the paper rule enforces (docs/architecture.md, "The paper's checks"): no hand-typed number, no
+overfull line, no dangling reference.
 
 - `typed_numbers`: every number the paper states comes from a generated macro (rule paper_macros). A numeral in a
   section's source is allowed only where it is not a result: a year, a numbered result or section of a cited work
