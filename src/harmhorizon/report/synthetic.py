@@ -478,7 +478,8 @@ def is_gradient_row(verdicts: pd.DataFrame) -> pd.Series:
 def gradient_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
     """The gradient test's verdicts (rows of verdicts.csv judged against a sign-flip null), one row per prediction and
     method over its checkpoints (each seed's reference, mid and final model): how many checkpoints, the verdicts, the
-    median statistic and the largest Holm-adjusted p-value. verdicts.csv holds every checkpoint's row."""
+    median statistic of the tested ones and the largest Holm-adjusted p-value. verdicts.csv holds every checkpoint's
+    row."""
     method = table.method.str.split(" (", regex=False).str[0]
     groups = []
     for prediction, part in table.assign(name=method).groupby("prediction", sort=False):
@@ -486,17 +487,19 @@ def gradient_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> 
         for name, rows_of in part.groupby("name", sort=False):
             counts = rows_of.verdict.value_counts()
             p = rows_of.p_adjusted[np.isfinite(rows_of.p_adjusted)]
+            tested = rows_of[rows_of.verdict != "untestable"]["mean"]
             rows.append([method_cell(name), fmt(len(rows_of)),
-                         " / ".join(fmt(int(counts.get(v, 0))) for v in ("confirmed", "refuted", "inconclusive")),
-                         f"${fmt(rows_of['mean'].median(), 3)}$", f"${fmt(p.max(), 2)}$" if len(p) else "--"])
+                         " / ".join(fmt(int(counts.get(v, 0))) for v in ("confirmed", "refuted", "inconclusive", "untestable")),
+                         f"${fmt(tested.median(), 3)}$" if len(tested) else "--", f"${fmt(p.max(), 2)}$" if len(p) else "--"])
         groups.append((prediction, rows))
-    return grouped_table(groups, ["method", "checkpoints", "conf. / ref. / inc.", r"median $\sum_t U_t$",
+    return grouped_table(groups, ["method", "checkpoints", "conf. / ref. / inc. / untest.", r"median $\sum_t U_t$",
                                   r"largest $p_{\mathrm{Holm}}$"],
                          caption=r"P1 on the synthetic model: the unbiased estimate $\sum_t U_t$ of the expected harm "
                          r"gradient at undecided and at decided prefixes of each checkpoint's own responses (each seed's "
                          r"reference, mid-training and final model), tested against its sign-flip null with Holm-adjusted "
-                         r"one-sided $p$-values: per method the checkpoints tested, their verdicts, the median statistic "
-                         r"and the largest adjusted $p$.", label="tab:synthetic-gradient", column_format="lrrrr")
+                         r"one-sided $p$-values: per method the checkpoints tested, their verdicts (untestable: fewer "
+                         r"harmful responses than registered), the median statistic and the largest adjusted $p$.",
+                         label="tab:synthetic-gradient", column_format="lrrrr")
 
 
 def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
