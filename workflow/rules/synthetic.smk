@@ -141,6 +141,11 @@ if "synthetic" in config:
             predictions=str(REPO / "config/predictions.yaml"),
         output:
             numbers="results/synthetic/numbers.json",
+            methods_table=report(
+                "results/tables/synthetic/methods.tex",
+                caption="../report/table_synthetic_methods.rst",
+                category="Synthetic track",
+            ),
             summary_table=report(
                 "results/tables/synthetic/summary.tex",
                 caption="../report/table_synthetic_summary.rst",

@@ -1,4 +1,5 @@
-"""Rule synthetic_numbers: macros and the summary, verdict, gradient-test and matched-harm tables (formatting only)."""
+"""Rule synthetic_numbers: macros and the methods, summary, verdict, gradient-test and matched-harm tables (formatting
+only)."""
 
 import json
 
@@ -23,6 +24,8 @@ numbers.update(report.logit_gradient_numbers(pd.read_csv(snakemake.input.logit_g
 numbers.update(report.appendix_a_numbers(pd.read_csv(snakemake.input.appendix_a), pd.read_csv(snakemake.input.shared),
                                          snakemake.params.settings["K"]))
 write_numbers(numbers, snakemake.output.numbers)
+with atomic_path(snakemake.output.methods_table) as tmp:
+    tmp.write_text(report.methods_table(snakemake.params.settings["methods"], snakemake.params.settings["seeds"]))
 with atomic_path(snakemake.output.summary_table) as tmp:
     tmp.write_text(report.summary_table(summary, snakemake.rule))
 with atomic_path(snakemake.output.verdict_table) as tmp:

@@ -517,3 +517,47 @@ def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> s
                          r"harm, grouped by prediction: mean and 95\% $t$-interval over seeds, and the Holm-adjusted $p$ of "
                          r"the test that decided (the confirming one unless refuted). The gradient test's verdicts are in "
                          r"Table~\ref{tab:synthetic-gradient}.", label="tab:synthetic-verdicts", column_format="lrl")
+
+
+# The settings a method's row names, besides its learning rate and steps: (config key, LaTeX name).
+METHOD_SETTINGS = (("beta", r"\beta"), ("mu", r"\mu"), ("gamma", r"\gamma"), ("m", "m"), ("alpha", r"\alpha"))
+
+
+def compact_rate(rate) -> str:
+    """A learning rate as short LaTeX: 3e-4 → $3\\cdot10^{-4}$, 0.001 → $10^{-3}$; -- when unset."""
+    if rate is None:
+        return "--"
+    mantissa, exponent = f"{float(rate):.1e}".split("e")
+    mantissa = mantissa.removesuffix(".0")
+    factor = "" if mantissa == "1" else mantissa + r"\cdot "
+    return f"${factor}10^{{{int(exponent)}}}$"
+
+
+def methods_table(methods: dict, seeds) -> str:
+    """Every aligned method of the track: its family and trl trainer (methods/registry.py), learning rate, optimiser
+    steps, the settings that set it apart (KL weight β, penalty weight μ and discount γ, the penalty's form, the
+    harm's threshold m, a learned harm model r̂, circuit breakers' α and layers) and its seeds."""
+    from ..methods.registry import family_of, objective_of
+
+    rows = []
+    for name, spec in methods.items():
+        hp = {**spec.get("hp", {}), **{k: v for k, v in spec.items() if k != "hp"}}
+        settings = [f"${symbol}={fmt(hp[key])}$" for key, symbol in METHOD_SETTINGS if key in hp]
+        if spec.get("form"):
+            settings.append(f"{spec['form']} form")
+        if spec.get("reward_model"):
+            settings.append(rf"$\hat r$: {spec['reward_model'].removeprefix('rm_').replace('_', ' ')}")
+        if spec.get("layers"):
+            settings.append("layers " + ", ".join(fmt(layer) for layer in spec["layers"]))
+        own = spec.get("seeds", seeds)
+        rows.append({"method": method_cell(name), "family": family_of(spec),
+                     "trainer": texttt(objective_of(spec).trainer_cls.__name__),
+                     "lr": compact_rate(spec["hp"].get("learning_rate")),
+                     "steps": fmt(int(spec["hp"]["max_steps"])), "settings": ", ".join(settings) or "--",
+                     "seeds": fmt(len(own))})
+    return booktabs_table(pd.DataFrame(rows), caption=r"The aligned methods of the synthetic track: family, TRL trainer "
+                          r"(a subclass where the objective is ours), learning rate, optimiser steps, the settings that "
+                          r"set each apart, and seeds. Every other setting is the configuration's default.",
+                          label="tab:synthetic-methods",
+                          column_format=METHOD_COLUMN + r"llrr>{\raggedright\arraybackslash}p{3.1cm}r",
+                          small=True, tabcolsep_pt=4)
