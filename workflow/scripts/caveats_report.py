@@ -23,7 +23,7 @@ for env in envs:
 save_figure(attack_figure(attacks, methods, {env: horizon_of(runs[env]) for env in envs}), snakemake.output.pdf,
             snakemake.output.png)
 with atomic_path(snakemake.output.table) as tmp:
-    tmp.write_text(caveat_table(verdicts, snakemake.rule))
+    tmp.write_text(caveat_table(verdicts))
 with atomic_path(snakemake.output.attack_harm) as tmp:
     tmp.write_text(attack_harm_table(attacks, runs, methods, ks))
 utility = pd.read_csv(snakemake.input.real_utility) if "real_utility" in snakemake.input.keys() else None
@@ -32,7 +32,7 @@ edgy = (pd.read_csv(snakemake.input.real_over_refusal, keep_default_na=False)
 if edgy is not None:
     numbers |= over_refusal_numbers(edgy, verdicts["real"], methods["real"])
 with atomic_path(snakemake.output.benign_cost) as tmp:
-    tmp.write_text(benign_cost_table(runs, utility, snakemake.rule, edgy))
+    tmp.write_text(benign_cost_table(runs, utility, edgy))
 
 proxies, comparators = snakemake.params.reward_model_envs, reward_model_comparators(snakemake.params.reward_model_rules)
 tables, fits, kl = ({env: read(env, name) for env in proxies} for name in ("reward_model", "reward_model_fit", "kl"))
@@ -42,4 +42,4 @@ write_numbers(numbers, snakemake.output.numbers)
 save_figure(reward_model_figure(tables, kl, methods, comparators), snakemake.output.reward_model_pdf,
             snakemake.output.reward_model_png)
 with atomic_path(snakemake.output.reward_model_table) as tmp:
-    tmp.write_text(reward_model_table({env: verdicts[env] for env in proxies}, fits, methods, snakemake.rule))
+    tmp.write_text(reward_model_table({env: verdicts[env] for env in proxies}, fits, methods))

@@ -27,12 +27,12 @@ write_numbers(numbers, snakemake.output.numbers)
 with atomic_path(snakemake.output.methods_table) as tmp:
     tmp.write_text(report.methods_table(snakemake.params.settings["methods"], snakemake.params.settings["seeds"]))
 with atomic_path(snakemake.output.summary_table) as tmp:
-    tmp.write_text(report.summary_table(summary, snakemake.rule))
+    tmp.write_text(report.summary_table(summary))
 with atomic_path(snakemake.output.verdict_table) as tmp:
-    tmp.write_text(report.verdict_table_tex(verdicts, snakemake.rule))
+    tmp.write_text(report.verdict_table_tex(verdicts))
 with atomic_path(snakemake.output.gradient_table) as tmp:
-    tmp.write_text(report.gradient_table_tex(verdicts[report.is_gradient_row(verdicts)], snakemake.rule))
+    tmp.write_text(report.gradient_table_tex(verdicts[report.is_gradient_row(verdicts)]))
 main = [name for name, spec in snakemake.params.settings["methods"].items()
         if spec.get("m", snakemake.params.settings["default_m"]) == snakemake.params.settings["default_m"]]
 with atomic_path(snakemake.output.matched_table) as tmp:
-    tmp.write_text(report.matched_table_tex(matched, main, snakemake.rule))
+    tmp.write_text(report.matched_table_tex(matched, main))

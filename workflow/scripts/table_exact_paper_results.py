@@ -7,4 +7,4 @@ from harmhorizon.report.exact import paper_results_table
 
 setup_logging(snakemake.log[0])
 with atomic_path(snakemake.output[0]) as tmp:
-    tmp.write_text(paper_results_table(pd.read_csv(snakemake.input[0]), snakemake.rule))
+    tmp.write_text(paper_results_table(pd.read_csv(snakemake.input[0])))

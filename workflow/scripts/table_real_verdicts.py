@@ -9,4 +9,4 @@ from harmhorizon.report.real import real_verdict_table
 setup_logging(snakemake.log[0])
 with atomic_path(snakemake.output[0]) as tmp:
     verdicts = pd.read_csv(snakemake.input[0])
-    tmp.write_text(real_verdict_table(verdicts[~is_caveat_row(verdicts)], snakemake.rule))  # E7's: rule caveats_report
+    tmp.write_text(real_verdict_table(verdicts[~is_caveat_row(verdicts)]))  # E7's: rule caveats_report

@@ -14,7 +14,7 @@ from ..evaluate.verdicts import attack_depth
 from ..intervals import t_interval, welch_difference
 from ..methods.families import family_of
 from .latex import (METHOD_COLUMN, booktabs_table, fmt, fmt_interval, grouped_table, macro_word, macro_words,
-                    method_cell, stacked_interval, texttt)
+                    method_cell, stacked_interval)
 from .real import utility_deltas
 from .style import figure_size, method_colour, method_handles, method_lineplot, print_figure, seed_band
 
@@ -143,7 +143,7 @@ def verdict_cell(row) -> str:
     return f"${fmt_interval(row['mean'], row['ci_low'], row['ci_high'])}$ {VERDICT_WORDS[row['verdict']]}"
 
 
-def caveat_table(verdicts: dict, rule: str = "caveats_report") -> str:
+def caveat_table(verdicts: dict) -> str:
     """Vega & Singh's two predictions for every judged method of both environments, one row per method: the
     rank-assisted prefill's continuation harm against the reference's (Welch over seeds) and against the sampled
     prefill's within runs (t over seeds), each with its verdict. Circuit breakers' own rows are macros."""
@@ -182,7 +182,7 @@ def stacked_cell(interval: tuple) -> str:
     return stacked_interval(*interval[:3]) if np.isfinite(interval[1]) else "--"
 
 
-def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None, rule: str = "caveats_report",
+def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None,
                       over_refusal: pd.DataFrame | None = None) -> str:
     """The benign cost of every method against the reference, one table per environment (E7, docs/experiments.md):
     the change in the refusal rate on benign prompts and in their mid-sequence recovery rate (Welch 95% intervals
@@ -379,7 +379,7 @@ def matched_fraction(metric: str) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def reward_model_table(verdicts: dict, fits: dict, methods: dict, rule: str = "caveats_report") -> str:
+def reward_model_table(verdicts: dict, fits: dict, methods: dict) -> str:
     """Per method aligned against a learned harm model, both environments, a heading with the proxy's view, flip rate
     and ε-horizon against h's, then its rows: the registered statistic (difference from RLHF against h) at the final
     checkpoint and at matched harm, each with its verdict."""

@@ -103,7 +103,7 @@ def exact_numbers(identities: dict, horizons: pd.DataFrame, kl: pd.DataFrame, pr
     return numbers
 
 
-def identities_table(identities: dict, rule: str = "table_exact_identities") -> str:
+def identities_table(identities: dict) -> str:
     rows = [
         ("P1", "autograd vs.\\ $\\sum_t \\mathbb{E}[\\mathrm{Cov}(H_t, s_t)]$ (tabular)", identities["gradient_covariance_max_abs_error"]),
         ("P1", "autograd vs.\\ $\\sum_t \\mathbb{E}[h\\, s_t]$ (tabular)", identities["gradient_harm_score_max_abs_error"]),
@@ -119,13 +119,13 @@ def identities_table(identities: dict, rule: str = "table_exact_identities") -> 
     return booktabs_table(
         frame,
         caption=r"Exact identities on the default automaton (float64). Errors are maximum absolute deviations; "
-        r"0 is exact. Drawn by rule " + texttt(rule) + ".",
+        r"0 is exact.",
         label="tab:exact-identities",
         column_format="llr",
     )
 
 
-def horizons_table(horizons: pd.DataFrame, rule: str = "table_exact_horizons") -> str:
+def horizons_table(horizons: pd.DataFrame) -> str:
     frame = pd.DataFrame(
         {
             "$m$": horizons.m.map(lambda v: f"{v:d}"),
@@ -139,8 +139,7 @@ def horizons_table(horizons: pd.DataFrame, rule: str = "table_exact_horizons") -
     return booktabs_table(
         frame,
         caption=rf"The horizon sweep (E3) under $\pi_{{\mathrm{{ref}}}}$: harm rate, total harm information "
-        rf"($=\mathrm{{Var}}(h)$ by P3), its mean position and the $\varepsilon$-horizon ($\varepsilon = {eps:g}$). "
-        r"Drawn by rule " + texttt(rule) + ".",
+        rf"($=\mathrm{{Var}}(h)$ by P3), its mean position and the $\varepsilon$-horizon ($\varepsilon = {eps:g}$).",
         label="tab:exact-horizons",
         column_format="rrrrr",
     )
@@ -191,7 +190,7 @@ def paper_results_summary(ledger: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
 
 
-def paper_results_table(ledger: pd.DataFrame, rule: str = "table_exact_paper_results") -> str:
+def paper_results_table(ledger: pd.DataFrame) -> str:
     """The ledger by result and quantity: what the result states, the quantity compared, where, how many
     instances hold and the largest error (a quantity the paper states only as an order is reported, not judged)."""
     summary = paper_results_summary(ledger)
@@ -292,7 +291,7 @@ def leading_order_numbers(ledger: pd.DataFrame) -> dict[str, str]:
     }  # fmt: skip
 
 
-def ablation_table(verdicts: pd.DataFrame, rule: str = "table_exact_ablation") -> str:
+def ablation_table(verdicts: pd.DataFrame) -> str:
     """The ablation's registered predictions, one row per judged instance (results/exact/ablation_verdicts.csv)."""
     def value(row):
         if row.ci_low == row.ci_high:

@@ -15,7 +15,7 @@ import pandas as pd
 from .figures import save_figure  # noqa: F401  (re-exported for the scripts)
 from ..evaluate.verdicts import attack_depth
 from .latex import (booktabs_table, fmt, fmt_interval, grouped_table, macro_word, macro_words, method_cell, number_word,
-                    stacked_interval, texttt)
+                    stacked_interval)
 from .style import figure_size, method_legend, method_lineplot, print_figure, seed_band
 
 METHOD_ORDER = ["base", "dpo", "rlhf", "sft", "recovery", "recovery_discounted", "augment"]
@@ -123,7 +123,7 @@ def _cell(row) -> str:
     return stacked_interval(row["mean"], low, row["ci_high"], digits)
 
 
-def summary_table(summary: pd.DataFrame, ks, rule: str = "table_real_summary") -> str:
+def summary_table(summary: pd.DataFrame, ks) -> str:
     """Methods × headline metrics, mean and 95% t-interval over seeds."""
     columns = [("harm_rate_k0", "harm, $k{=}0$"), (f"harm_rate_k{max(ks)}", f"harm, $k{{=}}{max(ks)}$"),
                (f"recovery_rate_k{max(ks)}", f"recovery, $k{{=}}{max(ks)}$"), ("total_kl", r"$\sum_t$ KL$_t$ (nats)")]
@@ -343,7 +343,7 @@ def verdict_numbers(verdicts: pd.DataFrame) -> dict:
     return numbers
 
 
-def real_verdict_table(table: pd.DataFrame, rule: str = "table_real_verdicts") -> str:
+def real_verdict_table(table: pd.DataFrame) -> str:
     """The verdicts grouped by prediction: per method the measured mean with its interval, the registered threshold
     and the verdict."""
     def evidence(row) -> str:

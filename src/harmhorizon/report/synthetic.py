@@ -378,7 +378,7 @@ def appendix_a_numbers(verdicts: pd.DataFrame, shared: pd.DataFrame, K: int) -> 
             "SynAppAShiftPast": fmt(late.delta_logodds_harmful.abs().max(), 2)}
 
 
-def summary_table(summary: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
+def summary_table(summary: pd.DataFrame) -> str:
     """Every method's final models: mean and 95% t-interval over seeds (clipped to each quantity's range, summarise)
     of the quantities a reader compares first; the rest (gradient share, depth, the prefill curve) are in summary.csv
     and the figures, the benign cost in its own table (report.caveats.benign_cost_table)."""
@@ -398,7 +398,7 @@ def summary_table(summary: pd.DataFrame, rule: str = "synthetic_numbers") -> str
                           label="tab:synthetic-summary", column_format=METHOD_COLUMN + "r" * len(shown), small=True)
 
 
-def matched_table_tex(matched: pd.DataFrame, methods, rule: str = "synthetic_numbers") -> str:
+def matched_table_tex(matched: pd.DataFrame, methods) -> str:
     """Methods at matched harm (evaluate.frontier.matched_summary), grouped by harm level: KL past t_ε against the
     exact optimum's, the leakage ratio (geometric mean over seeds), the KL at decided prefixes and the recovery
     log-odds shift, with 95% t-intervals set under their means."""
@@ -431,7 +431,7 @@ def matched_table_tex(matched: pd.DataFrame, methods, rule: str = "synthetic_num
                    r"all; a crossing next to a collapsed point is not read). KL in nats per response; optimum: the exact "
                    r"Gibbs optimum's KL past $t_\varepsilon$ at the same harm; leakage: the run's over the optimum's "
                    r"(geometric mean); $\Delta\ell$: recovery log-odds shift at decided harmful prefixes (the "
-                   r"optimum's is 0)." if first else rf"As Table~\ref{{tab:synthetic-matched}}, at the next harm level.")
+                   r"optimum's is 0)." if first else r"As Table~\ref{tab:synthetic-matched}, at the next harm level.")
         label = "tab:synthetic-matched" if first else f"tab:synthetic-matched-{number_word(i + 1).lower()}"
         tables.append(grouped_table([group], columns, caption=caption, label=label,
                                     column_format=METHOD_COLUMN + "rrrrrr", tabcolsep_pt=3))
@@ -475,7 +475,7 @@ def is_gradient_row(verdicts: pd.DataFrame) -> pd.Series:
     return verdicts.metric.str.contains("sign-flip null", regex=False)
 
 
-def gradient_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
+def gradient_table_tex(table: pd.DataFrame) -> str:
     """The gradient test's verdicts (rows of verdicts.csv judged against a sign-flip null), one row per prediction and
     method over its checkpoints (each seed's reference, mid and final model): how many checkpoints, the verdicts, the
     median statistic of the tested ones and the largest Holm-adjusted p-value. verdicts.csv holds every checkpoint's
@@ -502,7 +502,7 @@ def gradient_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> 
                          label="tab:synthetic-gradient", column_format="lrrrr")
 
 
-def verdict_table_tex(table: pd.DataFrame, rule: str = "synthetic_numbers") -> str:
+def verdict_table_tex(table: pd.DataFrame) -> str:
     table = table[~is_gradient_row(table)]
 
     def evidence(r):
