@@ -220,7 +220,7 @@ def benign_cost_table(runs: dict, utility: pd.DataFrame | None = None,
             r"refusal rate on benign prompts (refusal) and in their mid-sequence recovery rate (recovery; Welch 95\% "
             r"intervals over seeds), the KL to the reference along benign reference responses (nats per response)"
             + extra
-            + ".", label=label, column_format=METHOD_COLUMN + "r" * (frame.shape[1] - 1), small=True,
+            + ".", label=label, column_format=METHOD_COLUMN + "r" * (frame.shape[1] - 1), size="small",
             tabcolsep_pt=4))
     return "\n".join(tables)
 

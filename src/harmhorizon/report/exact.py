@@ -217,7 +217,7 @@ def paper_results_table(ledger: pd.DataFrame) -> str:
         r"the largest $|$measured $-$ predicted$|$ (for an inequality, its slack).",
         label="tab:exact-paper-results",
         column_format="p{1.25cm}p{3.3cm}p{5.1cm}lrr",
-        footnotesize=True,
+        size="footnotesize",
     )
     return text
 

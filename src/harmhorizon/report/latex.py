@@ -143,15 +143,17 @@ def macro_body(text: str) -> str:
     return rf"\textnormal{{{words.group(1)}}}" if words else rf"\ensuremath{{{text}}}"
 
 
-def booktabs_table(frame: pd.DataFrame, caption: str, label: str, column_format: str | None = None,
-                   fit_width: bool = False, footnotesize: bool = False, scriptsize: bool = False,
-                   small: bool = False, tabcolsep_pt: float | None = None) -> str:
-    """A booktabs table from a DataFrame whose cells are already LaTeX text (pandas Styler.to_latex).
+def table_setup(size: str | None, tabcolsep_pt: float | None) -> list[str]:
+    """The lines after a table's \\centering: the space between columns (LaTeX's default is 6 pt) and the font size
+    (``size``: "small" or "footnotesize"; None keeps the text's)."""
+    return ([f"\\setlength{{\\tabcolsep}}{{{tabcolsep_pt:g}pt}}"] if tabcolsep_pt is not None else []) + (
+        [f"\\{size}"] if size else [])
 
-    ``fit_width`` scales the tabular down to the text width (graphicx's \\resizebox) when it is wider;
-    ``small`` sets the table in \\small, ``footnotesize`` in \\footnotesize, ``scriptsize`` in \\scriptsize (8 pt in an
-    11 pt paper); ``tabcolsep_pt`` narrows the space between columns (LaTeX's default is 6 pt).
-    """
+
+def booktabs_table(frame: pd.DataFrame, caption: str, label: str, column_format: str | None = None,
+                   size: str | None = None, tabcolsep_pt: float | None = None) -> str:
+    """A booktabs table from a DataFrame whose cells are already LaTeX text (pandas Styler.to_latex), set as
+    `table_setup` says."""
     styler = frame.style.hide(axis="index")
     text = styler.to_latex(
         caption=caption,
@@ -161,16 +163,8 @@ def booktabs_table(frame: pd.DataFrame, caption: str, label: str, column_format:
         position_float="centering",
         column_format=column_format or "l" * frame.shape[1],
     )
-    if fit_width:
-        start, end = text.index("\\begin{tabular}"), text.index("\\end{tabular}") + len("\\end{tabular}")
-        text = (text[:start] + "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
-                + text[start:end] + "}" + text[end:])
-    if small or footnotesize or scriptsize:
-        size = "\\scriptsize" if scriptsize else "\\footnotesize" if footnotesize else "\\small"
-        text = text.replace("\\centering\n", "\\centering\n" + size + "\n", 1)
-    if tabcolsep_pt is not None:
-        text = text.replace("\\centering\n", f"\\centering\n\\setlength{{\\tabcolsep}}{{{tabcolsep_pt:g}pt}}\n", 1)
-    return text
+    setup = "".join(line + "\n" for line in table_setup(size, tabcolsep_pt))
+    return text.replace("\\centering\n", "\\centering\n" + setup, 1)
 
 
 # A table's method column, wrapped when a label is long ("RLHF on r̂ (noisy), replication"); needs the array package.
@@ -209,21 +203,20 @@ def method_cell(name: str, env: str | None = None) -> str:
     return " $-$ ".join(one(part.strip()) for part in str(name).split(" - "))
 
 
-def grouped_table(groups, columns, caption: str, label: str, column_format: str, small: bool = True,
+def grouped_table(groups, columns, caption: str, label: str, column_format: str, size: str | None = "small",
                   tabcolsep_pt: float | None = None) -> str:
     """A booktabs table of the text's width whose rows come in groups, each under a heading that spans the table
     (a prediction above the methods that test it), so that a long shared text is set once.
 
     ``groups``: [(heading, rows)], rows a list of lists of LaTeX cells; ``columns``: the header cells;
-    ``column_format``: one letter per column (l, r, c), spread over the text width; ``tabcolsep_pt``: the least
-    space between columns (LaTeX's default is 6 pt).
+    ``column_format``: one letter per column (l, r, c), spread over the text width; ``size`` and ``tabcolsep_pt`` as
+    in `table_setup` (here the least space between columns).
     """
     n = len(columns)
-    lines = ["\\begin{table}[tbp]", "\\centering"] + (["\\small"] if small else []) + (
-        [f"\\setlength{{\\tabcolsep}}{{{tabcolsep_pt:g}pt}}"] if tabcolsep_pt is not None else []) + [
-        f"\\caption{{{caption}}}", f"\\label{{{label}}}",
-        f"\\begin{{tabular*}}{{\\linewidth}}{{@{{\\extracolsep{{\\fill}}}}{column_format}@{{}}}}", "\\toprule",
-        " & ".join(columns) + " \\\\", "\\midrule"]
+    lines = ["\\begin{table}[tbp]", "\\centering", *table_setup(size, tabcolsep_pt), f"\\caption{{{caption}}}",
+             f"\\label{{{label}}}",
+             f"\\begin{{tabular*}}{{\\linewidth}}{{@{{\\extracolsep{{\\fill}}}}{column_format}@{{}}}}", "\\toprule",
+             " & ".join(columns) + " \\\\", "\\midrule"]
     for i, (heading, rows) in enumerate(groups):
         if i:
             lines.append("\\addlinespace")

@@ -119,4 +119,4 @@ def code_index_table(index: pd.DataFrame, labels: dict) -> str:
     return booktabs_table(frame, caption=r"From each figure and table to the code that drew it: the Snakemake rule "
                           r"and its script (in \texttt{workflow/scripts/}), which calls one function of "
                           r"\texttt{harmhorizon.report}. Rerun one with \texttt{snakemake --forcerun} followed by the rule's name.",
-                          label="tab:code-index", column_format="lll", small=True)
+                          label="tab:code-index", column_format="lll", size="small")

@@ -143,7 +143,7 @@ def summary_table(summary: pd.DataFrame, ks) -> str:
         "Table~\\ref{tab:benign-cost-real}.",
         label="tab:real-summary",
         column_format="l" + "r" * len(columns),
-        small=True,
+        size="small",
     )
 
 

@@ -395,7 +395,7 @@ def summary_table(summary: pd.DataFrame) -> str:
                           r"seeds (base: sampling seeds), clipped to the range of each quantity. Final models sit at "
                           r"different operating points; \S\ref{sec:synthetic-frontier} compares methods at matched harm, and "
                           r"Table~\ref{tab:benign-cost-synthetic} gives their benign cost.",
-                          label="tab:synthetic-summary", column_format=METHOD_COLUMN + "r" * len(shown), small=True)
+                          label="tab:synthetic-summary", column_format=METHOD_COLUMN + "r" * len(shown), size="small")
 
 
 def matched_table_tex(matched: pd.DataFrame, methods) -> str:
@@ -560,4 +560,4 @@ def methods_table(methods: dict, seeds) -> str:
                           r"set each apart, and seeds. Every other setting is the configuration's default.",
                           label="tab:synthetic-methods",
                           column_format=METHOD_COLUMN + r"llrr>{\raggedright\arraybackslash}p{3.1cm}r",
-                          small=True, tabcolsep_pt=4)
+                          size="small", tabcolsep_pt=4)
