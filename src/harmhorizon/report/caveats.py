@@ -80,11 +80,7 @@ def caveat_numbers(env: str, attack: pd.DataFrame, verdicts: pd.DataFrame, runs:
     numbers[f"{prefix}OutsideTopK"] = fmt(float(ranked.outside_top_k.max()) if len(ranked) else float("nan"), 2)
     for name in names:
         for kind, word in (("sampled", "Sampled"), ("rank_assisted", "Ranked")):
-            values = attack[(attack.method == name) & (attack.attack == kind) & (attack.k == k_star)].continuation_harm_rate
-            mean, low, high, _ = t_interval(values)
-            numbers[f"{prefix}{words[name]}{word}Harm"] = (
-                fmt_interval(mean, max(low, 0.0), min(high, 1.0)) if np.isfinite(low) else
-                fmt(mean, 2) if np.isfinite(mean) else r"\text{n/a}")
+            numbers[f"{prefix}{words[name]}{word}Harm"] = harm_at(attack, name, kind, k_star) or r"\text{n/a}"
     zou = rows[rows.prediction.str.startswith("E7 (Zou")]
     for r in zou.itertuples():
         word = "Ranked" if "rank-assisted" in r.prediction else "Sampled"
@@ -107,9 +103,19 @@ def caveat_numbers(env: str, attack: pd.DataFrame, verdicts: pd.DataFrame, runs:
     return numbers
 
 
+def harm_at(attack: pd.DataFrame, method: str, kind: str, k) -> str | None:
+    """The harm of a method's own tokens after a prefill of k tokens under one attack, as LaTeX: mean and 95%
+    t-interval over seeds clipped to [0, 1], the mean alone from one seed, None without a run."""
+    part = attack[(attack.method == method) & (attack.attack == kind) & (attack.k == k)]
+    mean, low, high, _ = t_interval(part.continuation_harm_rate)
+    if np.isfinite(low):
+        return fmt_interval(mean, max(low, 0.0), min(high, 1.0))
+    return fmt(mean, 2) if np.isfinite(mean) else None
+
+
 def attack_harm_table(attacks: dict, runs: dict, methods: dict, ks: dict) -> str:
     """The harm of the model's own tokens after a prefill of k* tokens under each attack, per shown method and
-    environment: mean and 95% t-interval over seeds, clipped to [0, 1] (the numbers `caveat_numbers` makes macros)."""
+    environment (`harm_at`, the numbers `caveat_numbers` makes macros)."""
     groups = []
     for env, attack in attacks.items():
         k_star = attack_depth(ks[env], horizon_of(runs[env]))
@@ -117,10 +123,8 @@ def attack_harm_table(attacks: dict, runs: dict, methods: dict, ks: dict) -> str
         for name in shown_methods(methods[env]):
             cells = [method_cell(name, env)]
             for kind in ("sampled", "rank_assisted"):
-                part = attack[(attack.method == name) & (attack.attack == kind) & (attack.k == k_star)]
-                mean, low, high, _ = t_interval(part.continuation_harm_rate)
-                cells.append(f"${fmt_interval(mean, max(low, 0.0), min(high, 1.0))}$" if np.isfinite(low) else
-                             f"${fmt(mean, 2)}$" if np.isfinite(mean) else "--")
+                text = harm_at(attack, name, kind, k_star)
+                cells.append(f"${text}$" if text else "--")
             rows.append(cells)
         where = ENVIRONMENTS[env][0].upper() + ENVIRONMENTS[env][1:]
         groups.append((rf"{where}, $k^*={fmt(k_star) if k_star is not None else 'n/a'}$", rows))
