@@ -16,15 +16,7 @@ from .figures import save_figure  # noqa: F401  (re-exported for the scripts)
 from ..evaluate.verdicts import attack_depth
 from .latex import (booktabs_table, fmt, fmt_interval, grouped_table, macro_word, macro_words, method_cell, number_word,
                     stacked_interval)
-from .style import figure_size, method_legend, method_lineplot, print_figure, seed_band
-
-METHOD_ORDER = ["base", "dpo", "rlhf", "sft", "recovery", "recovery_discounted", "augment"]
-
-
-def method_order(methods) -> list[str]:
-    known = [m for m in METHOD_ORDER if m in set(methods)]
-    return known + sorted(set(methods) - set(known))
-
+from .style import figure_size, method_legend, method_lineplot, method_order, print_figure, seed_band
 
 ENV = "real"  # the chat model: the key "base" is the SFT-ed reference (style.method_label)
 HORIZON_LINE = dict(color="0.4", linestyle="--", linewidth=0.8)  # t_ε
