@@ -64,3 +64,14 @@ def test_unresolved_references():
           "LaTeX Warning: Citation `foo2024' on page 1 undefined on input line 4.\n"
     assert len(unresolved_references(log)) == 2
     assert unresolved_references("nothing to see") == []
+
+
+def test_sections_come_in_the_order_main_tex_inputs_them(tmp_path):
+    from harmhorizon.report.paper import sections_in_paper_order
+
+    (tmp_path / "sections").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "sections" / f"{name}.tex").write_text(name)
+    (tmp_path / "main.tex").write_text("\\input{generated/macros.tex}\\input{sections/b.tex}\\input{sections/a}")
+    paths = [tmp_path / "main.tex", tmp_path / "sections/a.tex", tmp_path / "sections/b.tex"]
+    assert sections_in_paper_order(paths) == ["b", "a"]

@@ -86,6 +86,13 @@ LABEL = re.compile(r"\\label\{([^}]+)\}")
 INPUT = re.compile(r"\\input\{([^}]+)\}")
 
 
+def sections_in_paper_order(sources) -> list[str]:
+    """The texts of the sections that main.tex inputs, in its order (``sources``: paths of main.tex and the sections)."""
+    by_name = {Path(path).name: Path(path) for path in sources}
+    names = [Path(name).name for name in INPUT.findall(by_name["main.tex"].read_text()) if name.startswith("sections/")]
+    return [by_name[name if name.endswith(".tex") else name + ".tex"].read_text() for name in names]
+
+
 def artefact_labels(sections, tables: dict) -> dict[str, list[str]]:
     """{artefact under results/: its LaTeX labels}, in the order the paper shows them: a figure's from the figure
     environment that includes it (``sections``: the section sources in paper order), a table's from the generated
