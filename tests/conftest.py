@@ -28,16 +28,71 @@ def snakemake_executable() -> str:
     return str(candidate) if candidate.exists() else shutil.which("snakemake")
 
 
-def run_snakemake(*args, workdir: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the project's Snakefile (optionally in another working directory) and return the result."""
+def snakemake_command(*args, workdir: Path | None = None) -> list[str]:
+    """The command line that runs the project's Snakefile (optionally in another working directory)."""
     command = [snakemake_executable(), "--snakefile", str(REPO / "Snakefile")]
     if workdir is not None:
         command += ["--directory", str(workdir)]
-    command += list(args)
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    return command + list(args)
+
+
+def run_snakemake(*args, workdir: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the project's Snakefile (optionally in another working directory) and return the result."""
+    result = subprocess.run(snakemake_command(*args, workdir=workdir), cwd=REPO, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
+
+
+class BackgroundRun:
+    """A Snakemake run started without waiting for it (`wait` waits and checks it). Its output goes to temporary
+    files, not pipes, which a long run would fill while nobody reads them."""
+
+    def __init__(self, *args, workdir: Path | None = None):
+        import tempfile
+
+        self.args = args
+        self.stdout, self.stderr = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+        self.process = subprocess.Popen(snakemake_command(*args, workdir=workdir), cwd=REPO, stdout=self.stdout,
+                                        stderr=self.stderr, text=True)
+
+    def wait(self) -> None:
+        """Wait for the run; fail with the tail of its output if it failed."""
+        if self.process.wait() != 0:
+            stdout, stderr = (stream.seek(0) or stream.read() for stream in (self.stdout, self.stderr))
+            raise AssertionError(f"snakemake {' '.join(self.args)} failed:\n{stdout[-4000:]}\n{stderr[-4000:]}")
+
+    def stop(self) -> None:
+        """End the run if it is still going (an interrupted session)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+
+
+def reads_the_reviewer_run(item) -> bool:
+    return "reviewer_workdir" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The tests that read the shared test-config run (fixture `reviewer_workdir`) run last."""
+    items.sort(key=reads_the_reviewer_run)  # stable: each group keeps its order
+
+
+def pytest_collection_finish(session):
+    """When a selected test reads the shared run, it starts now, in the background, so that every test that does
+    not read it runs beside it on the same cores."""
+    if any(reads_the_reviewer_run(item) for item in session.items):
+        from _reviewer_run import start
+
+        start()
+
+
+@pytest.fixture(scope="session")
+def reviewer_workdir() -> Path:
+    """The working directory of the session's config/test.yaml run (tests/_reviewer_run.py), once it has finished."""
+    from _reviewer_run import reviewer_run
+
+    return reviewer_run()
 
 
 @pytest.fixture(scope="session")

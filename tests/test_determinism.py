@@ -1,8 +1,8 @@
 """Results do not depend on scheduling (docs/architecture.md, "Determinism").
 
-The session's reviewer run (`_reviewer_run`, `--cores 2`, every track at once) is compared with a run at
-`--cores 1`, one job at a time, of the synthetic environment's reference stage and one seed of the base and
-of one method per kind of trainer: the base model, the pool, Monte Carlo I_t, every aligned model and every
+The session's reviewer run (`_reviewer_run`, `--cores 2`, every track at once, started at collection) is compared
+with a run at `--cores 1`, one job at a time and made while the other goes on, of the synthetic environment's
+reference stage and one seed of the base and of one method per kind of trainer: the base model, the pool, Monte Carlo I_t, every aligned model and every
 per-run table must be byte-identical. The thread count of torch comes from the config (`torch_threads`),
 not from the cores a job was given, which is what makes this hold. That a fresh run reproduces the
 committed reference is `test_verify`'s part.
@@ -50,17 +50,19 @@ def test_synthetic_runs_are_identical_with_one_and_with_two_cores(tmp_path):
 
     config = run_config()
     model, seed, runs = paper_model(config, "synthetic"), config["synthetic"]["seeds"][0], compared_runs(config)
-    two_cores = reviewer_run()
     targets = [f"results/synthetic/{model}/runs/{run}/seed{seed}/metrics.json" for run in runs]
-    # The gradient test of the compared runs that have one (the base and the tested methods).
-    targets += [str(path.relative_to(two_cores)) for run in runs
-                for path in sorted((two_cores / f"results/synthetic/{model}/runs/{run}/seed{seed}").glob("gradient_test_*.csv"))]
+    # The gradient test of the compared runs that have one: the base's reference and the tested methods' checkpoints.
+    tested = config["synthetic"]["gradient_test"]
+    targets.append(f"results/synthetic/{model}/runs/base/seed{seed}/gradient_test_reference.csv")
+    targets += [f"results/synthetic/{model}/runs/{run}/seed{seed}/gradient_test_{checkpoint}.csv"
+                for run in runs if run in tested["methods"] for checkpoint in tested["checkpoints"]]
     # Each compared run's harm–KL trace (its snapshots, measured).
     targets += [f"results/synthetic/{model}/runs/{run}/seed{seed}/frontier.csv" for run in runs if run != "base"]
     # Both prefill attacks (the rank-assisted one draws its prefixes greedily from the model's own ranks).
     targets += [f"results/synthetic/{model}/runs/{run}/seed{seed}/attack.csv" for run in runs]
     run_snakemake(*targets, f"results/synthetic/{model}/harm_information.csv", "--cores", "1", "--configfile",
                   str(TEST_CONFIG), workdir=tmp_path)
+    two_cores = reviewer_run()  # waited for only now: this test's own run goes beside it
     a, b = synthetic_files(two_cores, model, runs, seed), synthetic_files(tmp_path, model, runs, seed)
     assert sum(name.endswith("model.safetensors") for name in a) == len(runs), sorted(a)
     assert a.keys() == b.keys(), sorted(set(a) ^ set(b))

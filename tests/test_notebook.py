@@ -26,10 +26,8 @@ def test_notebook_rule_is_a_notebook_directive():
 
 
 @pytest.mark.workflow
-def test_executed_notebook_has_no_errors_and_renders_figures_and_numbers():
-    from _reviewer_run import reviewer_run
-
-    workdir = reviewer_run()
+def test_executed_notebook_has_no_errors_and_renders_figures_and_numbers(reviewer_workdir):
+    workdir = reviewer_workdir
     executed = nbformat.read(workdir / "results/reproducibility/explore.ipynb", as_version=4)
     outputs = [output for cell in executed.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

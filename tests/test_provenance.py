@@ -97,10 +97,10 @@ def test_reproducibility_numbers_are_valid_macros():
 
 
 @pytest.mark.workflow
-def test_every_results_folder_gets_a_provenance_record():
-    from _reviewer_run import reviewer_run, run_config
+def test_every_results_folder_gets_a_provenance_record(reviewer_workdir):
+    from _reviewer_run import run_config
 
-    workdir = reviewer_run()
+    workdir = reviewer_workdir
     config = run_config()  # the run's config: the file with the schema's defaults filled in
     folders = [p.parent for p in (workdir / "results").rglob("numbers.json") if "reproducibility" not in p.parts]
     assert folders, "the test run wrote no numbers.json"

@@ -17,11 +17,11 @@ pytestmark = pytest.mark.workflow
 
 
 @pytest.fixture(scope="module")
-def session():
-    from _reviewer_run import reviewer_run, run_config
+def session(reviewer_workdir):
+    from _reviewer_run import run_config
 
     real = run_config()["real"]
-    return reviewer_run() / "results/real" / real["paper_model"], real
+    return reviewer_workdir / "results/real" / real["paper_model"], real
 
 
 def test_every_stage_writes_its_contract(session):

@@ -34,10 +34,10 @@ def test_every_report_output_has_a_caption_and_a_category():
 
 
 @pytest.mark.workflow
-def test_report_contains_every_figure_and_table(tmp_path):
-    from _reviewer_run import TEST_CONFIG, reviewer_run
+def test_report_contains_every_figure_and_table(tmp_path, reviewer_workdir):
+    from _reviewer_run import TEST_CONFIG
 
-    workdir = reviewer_run()
+    workdir = reviewer_workdir
     archive = tmp_path / "report.zip"
     run_snakemake("--report", str(archive), "--configfile", str(TEST_CONFIG), workdir=workdir)
     names = {name.rsplit("/", 1)[-1] for name in zipfile.ZipFile(archive).namelist()}

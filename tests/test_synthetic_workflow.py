@@ -23,10 +23,10 @@ def test_synthetic_track_dry_run_plans_every_method(tmp_path):
         assert f"results/synthetic/{model}/runs/{method}/seed{seed}/metrics.json" in result.stdout, (method, seed)
 
 
-def test_the_session_run_writes_every_contract():
-    from _reviewer_run import reviewer_run, run_config
+def test_the_session_run_writes_every_contract(reviewer_workdir):
+    from _reviewer_run import run_config
 
-    out = reviewer_run() / "results/synthetic" / paper_model(run_config(), "synthetic")
+    out = reviewer_workdir / "results/synthetic" / paper_model(run_config(), "synthetic")
     contracts = {"kl_profile.csv": {"method", "seed", "t", "kl", "ci_low", "ci_high"},
                  "prefill.csv": {"method", "seed", "k", "recovery_rate", "harm_rate", "n"},
                  "grad_profile.csv": {"method", "seed", "step", "t", "grad_norm"},
@@ -60,12 +60,12 @@ def _check_attacks(out):
     assert verdicts.prediction.str.startswith("E7").any()
 
 
-def test_every_run_trains_its_configured_steps_on_its_configured_set_size():
+def test_every_run_trains_its_configured_steps_on_its_configured_set_size(reviewer_workdir):
     """Step count and training-set size follow from config and seed alone, never from the machine or the schedule."""
-    from _reviewer_run import reviewer_run, run_config
+    from _reviewer_run import run_config
 
     synthetic = run_config()["synthetic"]
-    table = pd.read_csv(reviewer_run() / "results/synthetic" / paper_model(run_config(), "synthetic") / "runs.csv")
+    table = pd.read_csv(reviewer_workdir / "results/synthetic" / paper_model(run_config(), "synthetic") / "runs.csv")
     trained = table[table.method != "base"]
     assert sorted(zip(trained.method, trained.seed)) == sorted(runs(synthetic))
     for method, steps, examples in zip(trained.method, trained.train_steps, trained.train_examples):
@@ -74,12 +74,12 @@ def test_every_run_trains_its_configured_steps_on_its_configured_set_size():
     assert (table[table.method == "base"].train_steps == 0).all()
 
 
-def test_every_run_has_a_frontier_point_at_each_checkpoint():
+def test_every_run_has_a_frontier_point_at_each_checkpoint(reviewer_workdir):
     """The align rule keeps a model per checkpoint, and frontier_run measures each, from the reference (step 0) on."""
-    from _reviewer_run import reviewer_run, run_config
+    from _reviewer_run import run_config
 
     synthetic = run_config()["synthetic"]
-    frontier = pd.read_csv(reviewer_run() / "results/synthetic" / paper_model(run_config(), "synthetic") / "frontier.csv")
+    frontier = pd.read_csv(reviewer_workdir / "results/synthetic" / paper_model(run_config(), "synthetic") / "frontier.csv")
     for (method, seed), trace in frontier.groupby(["method", "seed"]):
         hp = synthetic["methods"][method]["hp"]
         expected = sorted({0, *range(hp["save_steps"], hp["max_steps"] + 1, hp["save_steps"]), hp["max_steps"]})

@@ -256,11 +256,9 @@ def test_cli_refuses_a_missing_config():
 
 
 @pytest.mark.workflow
-def test_verify_passes_on_the_test_run_and_fails_on_a_perturbed_reference(tmp_path):
+def test_verify_passes_on_the_test_run_and_fails_on_a_perturbed_reference(tmp_path, reviewer_workdir):
     """The fresh test-config run matches results/reference-test/; a perturbed copy of it is caught."""
-    from _reviewer_run import reviewer_run
-
-    workdir = reviewer_run()
+    workdir = reviewer_workdir
     command = [sys.executable, "-m", "harmhorizon.verify", "--config", "config/test.yaml", "--scratch", str(workdir), "--no-run"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

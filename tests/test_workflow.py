@@ -30,11 +30,9 @@ def test_bad_config_stops_before_the_dag(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def end_to_end():
+def end_to_end(reviewer_workdir):
     """config/test.yaml end to end in a scratch working directory, shared with the reviewer tests."""
-    from _reviewer_run import reviewer_run
-
-    return reviewer_run()
+    return reviewer_workdir
 
 
 def test_end_to_end_builds_the_pdf(end_to_end):

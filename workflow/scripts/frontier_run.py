@@ -6,7 +6,7 @@ import pandas as pd
 from harmhorizon.envs import load_environment
 from harmhorizon.evaluate.frontier import frontier_point
 from harmhorizon.io import setup_logging, write_csv
-from harmhorizon.methods.trainers import snapshot_steps
+from harmhorizon.methods.checkpoints import snapshot_path, snapshot_steps
 from harmhorizon.numerics import fix_torch_threads
 
 log = setup_logging(snakemake.log[0])
@@ -25,7 +25,7 @@ if not set(expected) <= set(steps):
 reference = env.load_base()
 rows = [{"step": 0, **frontier_point(env, reference, reference, seed, m, horizon, snakemake.params.n_samples)}]
 for step in expected:
-    model = env.load_aligned(str(snapshots / f"step-{step}"))
+    model = env.load_aligned(str(snapshot_path(snapshots, step)))
     rows.append({"step": step, **frontier_point(env, model, reference, seed, m, horizon, snakemake.params.n_samples)})
     log.info("%s seed %d step %d: %s", method, seed, step, rows[-1])
 table = pd.DataFrame(rows).assign(method=method, seed=seed, m=m, t_epsilon=horizon)

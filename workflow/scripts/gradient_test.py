@@ -9,7 +9,7 @@ import pandas as pd
 from harmhorizon.envs import load_environment
 from harmhorizon.evaluate.gradient_test import gradient_test
 from harmhorizon.io import setup_logging, write_csv
-from harmhorizon.methods.trainers import snapshot_steps
+from harmhorizon.methods.checkpoints import snapshot_path, snapshot_steps
 from harmhorizon.numerics import fix_torch_threads
 
 log = setup_logging(snakemake.log[0])
@@ -27,7 +27,7 @@ if checkpoint == "mid":
         raise FileNotFoundError(f"{snapshots} holds no snapshot at or past half of {snakemake.params.max_steps} steps "
                                 f"(it holds {steps}); retrain the run (snakemake --forcerun align {snakemake.input.aligned})")
     log.info("mid checkpoint: step %d of %d", later[0], snakemake.params.max_steps)
-    model = env.load_aligned(str(snapshots / f"step-{later[0]}"))
+    model = env.load_aligned(str(snapshot_path(snapshots, later[0])))
     step = later[0]
 else:
     model = env.load_base() if method == "base" else env.load_aligned(snakemake.input.aligned)

@@ -4,7 +4,8 @@
 - ``registry``: ``OBJECTIVES`` (name → family, trl config and trainer, inputs asked of an environment)
   and ``align(env, method, seed, output_dir, profile)``;
 - ``trainers``: ``RecoveryPenaltyConfig``/``RecoveryPenaltyTrainer`` (an ``SFTTrainer`` plus a penalty
-  hook), checkpoint resumption and the shared trl settings;
+  hook), how a run trains and the shared trl settings;
+- ``checkpoints``: where a run's checkpoints and snapshots lie, which are resumed (no trl import);
 - ``penalties``: the recovery penalty of docs/theory.md §P5 as token and phrase hooks;
 - ``data``: preference pairs and Qi et al.'s augmentation examples from judged samples.
 """

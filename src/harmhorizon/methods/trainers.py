@@ -26,43 +26,12 @@ import torch
 from transformers import TrainerCallback, TrainerState
 from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
+from .checkpoints import discard_stale_checkpoints, last_complete_checkpoint, snapshot_path, snapshot_steps  # noqa: F401
 from .circuit_breaker import hidden_states, reroute_loss, retain_loss, schedule
 
 # Settings every run shares; a method's hp and an environment's device settings override them.
 COMMON = dict(report_to="none", use_cpu=True, dataloader_num_workers=0, logging_steps=10, save_total_limit=1,
               disable_tqdm=True, lr_scheduler_type="constant", optim="adamw_torch", bf16=False, fp16=False)
-
-
-def discard_stale_checkpoints(output_dir, run_config: dict) -> None:
-    """Checkpoints in ``output_dir`` are resumed only if they were written for this exact ``run_config``.
-
-    The config is stamped as sorted JSON in ``run_config.json``; a missing or different stamp empties
-    the folder first, so that a changed method, seed or training set never resumes an old run.
-    """
-    import json
-    import shutil
-
-    folder = Path(output_dir)
-    stamp = folder / "run_config.json"
-    text = json.dumps(run_config, sort_keys=True)
-    if folder.exists() and (not stamp.exists() or stamp.read_text() != text):
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(text)
-
-
-def last_complete_checkpoint(output_dir) -> str | None:
-    """The highest ``checkpoint-N`` folder in ``output_dir`` that holds ``trainer_state.json``, or None.
-
-    The Trainer writes trainer_state.json last when it saves a checkpoint, so a folder without it was
-    left half-written by a kill; resuming from it would fail, and the previous complete one is used.
-    """
-    folder = Path(output_dir)
-    if not folder.is_dir():
-        return None
-    complete = [path for path in folder.glob("checkpoint-*")
-                if path.name.split("-")[-1].isdigit() and (path / "trainer_state.json").is_file()]
-    return str(max(complete, key=lambda path: int(path.name.split("-")[-1]))) if complete else None
 
 
 def _finished(checkpoint, max_steps: int) -> bool:
@@ -79,13 +48,7 @@ class Snapshots(TrainerCallback):
         self.trainer, self.folder = trainer, Path(folder)
 
     def on_save(self, args, state, control, **kwargs):
-        self.trainer.save_model(str(self.folder / f"step-{state.global_step}"))
-
-
-def snapshot_steps(final) -> tuple[Path, list[int]]:
-    """(folder, sorted steps) of the snapshots `Snapshots` kept beside a run's ``final`` model folder."""
-    folder = Path(final).parent / "snapshots"
-    return folder, sorted(int(path.name.split("-")[1]) for path in folder.glob("step-*"))
+        self.trainer.save_model(str(snapshot_path(self.folder, state.global_step)))
 
 
 def train(trainer, output_dir, profile=None, snapshots=None):
