@@ -69,30 +69,41 @@ class BackgroundRun:
             self.process.wait(timeout=60)
 
 
-def reads_the_reviewer_run(item) -> bool:
-    return "reviewer_workdir" in getattr(item, "fixturenames", ())
+SHARED_RUNS = {"reviewer_workdir": "reviewer", "one_core_workdir": "one_core"}  # fixture: run (tests/_reviewer_run.py)
+
+
+def shared_runs_read(item) -> set[str]:
+    return {run for fixture, run in SHARED_RUNS.items() if fixture in getattr(item, "fixturenames", ())}
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The tests that read the shared test-config run (fixture `reviewer_workdir`) run last."""
-    items.sort(key=reads_the_reviewer_run)  # stable: each group keeps its order
+    """The tests that read a shared test-config run run last."""
+    items.sort(key=lambda item: bool(shared_runs_read(item)))  # stable: each group keeps its order
 
 
 def pytest_collection_finish(session):
-    """When a selected test reads the shared run, it starts now, in the background, so that every test that does
-    not read it runs beside it on the same cores."""
-    if any(reads_the_reviewer_run(item) for item in session.items):
-        from _reviewer_run import start
+    """Each shared run that a selected test reads starts now, in the background, so that every test that reads
+    none runs beside it on the same cores."""
+    from _reviewer_run import start
 
-        start()
+    for run in sorted(set().union(*(shared_runs_read(item) for item in session.items))):
+        start(run)
 
 
 @pytest.fixture(scope="session")
 def reviewer_workdir() -> Path:
-    """The working directory of the session's config/test.yaml run (tests/_reviewer_run.py), once it has finished."""
-    from _reviewer_run import reviewer_run
+    """The working directory of the session's whole-DAG config/test.yaml run (tests/_reviewer_run.py), finished."""
+    from _reviewer_run import finished
 
-    return reviewer_run()
+    return finished("reviewer")
+
+
+@pytest.fixture(scope="session")
+def one_core_workdir() -> Path:
+    """The working directory of the session's one-core config/test.yaml run (tests/_reviewer_run.py), finished."""
+    from _reviewer_run import finished
+
+    return finished("one_core")
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import yaml
 
 from conftest import REPO, load_config, run_snakemake, snakemake_executable
 from harmhorizon.plan import paper_model
-from harmhorizon.methods.trainers import last_complete_checkpoint
+from harmhorizon.methods.checkpoints import last_complete_checkpoint
 
 pytestmark = pytest.mark.workflow
 TARGET = f"work/synthetic/{paper_model(load_config('test.yaml'), 'synthetic')}/base/final"

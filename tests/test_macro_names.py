@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import REPO
-from harmhorizon.report.latex import MACRO_NAME, macro_word, macro_words, number_word
+from harmhorizon.report.latex import MACRO_NAME, macro_word, macro_words, number_word, stacked_interval, write_numbers
 
 
 def test_number_words():
@@ -81,3 +81,11 @@ def test_every_figure_and_table_reaches_its_code_through_the_appendix_index():
     text = code_index_table(index, labels)
     assert r"Table~\ref{tab:real-summary} & \texttt{r\_0}" not in text  # figures come first in paper order
     assert r"\ref{tab:real-summary}" in text and r"\texttt{s.py}" in text
+
+
+def test_a_table_cell_is_refused_as_a_macro(tmp_path):
+    """Macros are set in running text: a stacked interval (a table cell) would break the line it sits in."""
+    with pytest.raises(ValueError, match="RealDpoHarm"):
+        write_numbers({"RealDpoHarm": stacked_interval(0.26, 0.24, 0.27), "RealNSeeds": "3"}, tmp_path / "numbers.json")
+    assert not (tmp_path / "numbers.json").exists()  # nothing half-written
+    write_numbers({"RealDpoHarm": r"0.26\,[0.24, 0.27]"}, tmp_path / "numbers.json")

@@ -18,7 +18,8 @@ from harmhorizon.methods.penalties import TokenRecoveryPenalty  # noqa: E402
 from harmhorizon.methods.families import FAMILY  # noqa: E402
 from harmhorizon.methods.registry import FAMILIES, OBJECTIVES  # noqa: E402
 from harmhorizon.methods.trainers import (  # noqa: E402
-    COMMON, RecoveryPenaltyConfig, RecoveryPenaltyTrainer, fit_sft, last_complete_checkpoint)
+    COMMON, RecoveryPenaltyConfig, RecoveryPenaltyTrainer, fit_sft)
+from harmhorizon.methods.checkpoints import last_complete_checkpoint  # noqa: E402
 from harmhorizon.synthetic.model import build_base_model, build_tokenizer  # noqa: E402
 from harmhorizon.synthetic.vocab import Vocabulary  # noqa: E402
 

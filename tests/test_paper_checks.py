@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from harmhorizon.report.paper_checks import overfull_boxes, typed_numbers, typed_numbers_in, unresolved_references
+from harmhorizon.report.paper_checks import (overfull_boxes, oversized_floats, typed_numbers, typed_numbers_in,
+                                             unresolved_references)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,6 +58,38 @@ def test_overfull_boxes_above_the_limit():
            "Overfull \\hbox (5.0pt too wide) in alignment at lines 3--9\n")
     assert overfull_boxes(log, 5.0) == ["13.26825pt in paragraph at lines 247--249"]
     assert len(overfull_boxes(log, 1.0)) == 3
+
+
+def test_oversized_floats():
+    log = ("LaTeX Warning: Float too large for page by 132.63669pt on input line 73.\n"
+           "LaTeX Warning: Reference `fig:x' on page 3 undefined on input line 12.\n")
+    assert oversized_floats(log) == ["132.63669pt too tall: input line 73"]
+    assert oversized_floats("LaTeX Warning: Label(s) may have changed.\n") == []
+
+
+def test_a_table_taller_than_a_page_is_refused_unless_it_is_a_longtable(tmp_path):
+    """A float of ninety rows runs past the page; the same rows as a longtable break across pages (both compiled)."""
+    import logging
+    import shutil
+
+    from harmhorizon.report.latex import grouped_table
+    from harmhorizon.report.paper import compile_paper
+
+    if shutil.which("latexmk") is None:
+        pytest.skip("latexmk is not installed")
+    rows = [[f"row {i}", f"${i}$"] for i in range(90)]
+    for long, fails in ((False, True), (True, False)):
+        stage = tmp_path / f"long{long}"
+        stage.mkdir()
+        table = grouped_table([("all rows", rows)], ["name", "value"], "Many rows.", "tab:many", "lr", long=long)
+        (stage / "main.tex").write_text("\\documentclass{article}\\usepackage{booktabs,longtable,array}\n"
+                                        "\\begin{document}\n" + table + "\n\\end{document}\n")
+        if fails:
+            with pytest.raises(RuntimeError, match="taller than a page"):
+                compile_paper(stage, tmp_path / "out.pdf", logging.getLogger("test"))
+        else:
+            compile_paper(stage, tmp_path / "out.pdf", logging.getLogger("test"))
+            assert (tmp_path / "out.pdf").read_bytes()[:4] == b"%PDF"
 
 
 def test_unresolved_references():

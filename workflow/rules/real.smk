@@ -242,6 +242,27 @@ rule table_real_summary:
         "../scripts/table_real_summary.py"
 
 
+rule table_real_methods:
+    """The chat model's methods table, from the config alone (report/methods.py)."""
+    output:
+        report(
+            "results/tables/real/methods.tex",
+            caption="../report/table_real_methods.rst",
+            category="Real-model track",
+        ),
+    log:
+        "logs/tables/real_methods.log",
+    benchmark:
+        "results/benchmarks/table_real_methods.tsv"
+    conda:
+        "../../envs/harmhorizon.yaml"
+    params:
+        methods=REAL["methods"],
+        seeds=REAL["seeds"],
+    script:
+        "../scripts/table_real_methods.py"
+
+
 rule table_real_verdicts:
     """The E6 verdicts of rule real_verdicts as a table."""
     input:

@@ -166,6 +166,11 @@ if "synthetic" in config:
                 caption="../report/table_synthetic_matched.rst",
                 category="Synthetic track",
             ),
+            penalised_table=report(
+                "results/tables/synthetic/penalised.tex",
+                caption="../report/table_synthetic_penalised.rst",
+                category="Synthetic track",
+            ),
         log:
             "logs/synthetic/numbers.log",
         benchmark:

@@ -16,7 +16,7 @@ import pandas as pd
 from harmhorizon.envs import load_environment
 from harmhorizon.io import setup_logging, write_csv, write_json
 from harmhorizon.methods.registry import align
-from harmhorizon.methods.trainers import discard_stale_checkpoints
+from harmhorizon.methods.checkpoints import discard_stale_checkpoints
 from harmhorizon.numerics import fix_torch_threads
 
 log = setup_logging(snakemake.log[0])

@@ -6,7 +6,7 @@ import pandas as pd
 import torch
 from datasets import Dataset
 
-from harmhorizon.envs.chat import ChatEnvironment, wrap_lora
+from harmhorizon.envs.chat import ChatEnvironment
 from harmhorizon.io import setup_logging, write_csv, write_json
 from harmhorizon.methods.trainers import fit_sft
 from harmhorizon.numerics import fix_torch_threads

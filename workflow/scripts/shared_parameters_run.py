@@ -11,7 +11,7 @@ from harmhorizon.envs import load_environment
 from harmhorizon.evaluate.shared_parameters import q_prefix_profile
 from harmhorizon.io import setup_logging, write_csv
 from harmhorizon.methods.registry import align
-from harmhorizon.methods.trainers import discard_stale_checkpoints
+from harmhorizon.methods.checkpoints import discard_stale_checkpoints
 from harmhorizon.numerics import fix_torch_threads
 
 log = setup_logging(snakemake.log[0])

@@ -5,7 +5,8 @@ from pathlib import Path
 from datasets import Dataset
 
 from harmhorizon.io import setup_logging
-from harmhorizon.methods.trainers import discard_stale_checkpoints, fit_sft
+from harmhorizon.methods.checkpoints import discard_stale_checkpoints
+from harmhorizon.methods.trainers import fit_sft
 from harmhorizon.numerics import fix_torch_threads
 from harmhorizon.synthetic.data import corpus_frame
 from harmhorizon.synthetic.model import build_base_model, build_tokenizer

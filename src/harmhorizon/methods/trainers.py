@@ -26,7 +26,7 @@ import torch
 from transformers import TrainerCallback, TrainerState
 from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
-from .checkpoints import discard_stale_checkpoints, last_complete_checkpoint, snapshot_path, snapshot_steps  # noqa: F401
+from .checkpoints import last_complete_checkpoint, snapshot_path
 from .circuit_breaker import hidden_states, reroute_loss, retain_loss, schedule
 
 # Settings every run shares; a method's hp and an environment's device settings override them.

@@ -216,8 +216,9 @@ def paper_results_table(ledger: pd.DataFrame) -> str:
         r"Instances that hold under the rules of \texttt{config/predictions.yaml}, registered before the results, and "
         r"the largest $|$measured $-$ predicted$|$ (for an inequality, its slack).",
         label="tab:exact-paper-results",
-        column_format="p{1.25cm}p{3.3cm}p{5.1cm}lrr",
+        column_format=r"p{1.25cm}>{\raggedright\arraybackslash}p{3.3cm}>{\raggedright\arraybackslash}p{5.1cm}lrr",
         size="footnotesize",
+        long=True,  # taller than a page
     )
     return text
 
@@ -294,6 +295,8 @@ def leading_order_numbers(ledger: pd.DataFrame) -> dict[str, str]:
 def ablation_table(verdicts: pd.DataFrame) -> str:
     """The ablation's registered predictions, one row per judged instance (results/exact/ablation_verdicts.csv)."""
     def value(row):
+        if not np.isfinite(row["mean"]):  # a level the run never reached
+            return "--"
         if row.ci_low == row.ci_high:
             return f"${fmt_sci(row['mean'])}$"
         return f"${fmt(row['mean'], 2)}\\,[{fmt(row.ci_low, 2)}, {fmt(row.ci_high, 2)}]$"

@@ -111,8 +111,25 @@ def check_macro_names(numbers: dict) -> None:
         raise ValueError(f"LaTeX macro names must be letters only: {bad}")
 
 
+# A bare word (three letters or more, outside \text{}): set in math it would print as italic letters.
+BARE_WORD = re.compile(r"[A-Za-z][A-Za-z ,.'-]{2,}")
+
+
+def check_macro_texts(numbers: dict) -> None:
+    """A macro is set in running text: a table cell (a nested tabular, a line break) is refused, and so is a bare word,
+    which macro_body would set in math as italic letters; each naming the macro."""
+    cells = [name for name, text in numbers.items() if r"\begin{tabular" in str(text) or r"\\" in str(text)]
+    if cells:
+        raise ValueError(f"macros {cells} hold a table cell (a stacked interval or a line break), but macros are set in "
+                         "running text: format them with fmt_interval, and keep stacked_interval for tables")
+    words = [name for name, text in numbers.items() if BARE_WORD.fullmatch(str(text))]
+    if words:
+        raise ValueError(f"macros {words} are bare words, which would be set as math: wrap each in \\text{{...}}")
+
+
 def write_numbers(numbers: dict, path) -> None:
     check_macro_names(numbers)
+    check_macro_texts(numbers)
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(numbers, indent=2, sort_keys=True) + "\n")
 
@@ -151,19 +168,20 @@ def table_setup(size: str | None, tabcolsep_pt: float | None) -> list[str]:
 
 
 def booktabs_table(frame: pd.DataFrame, caption: str, label: str, column_format: str | None = None,
-                   size: str | None = None, tabcolsep_pt: float | None = None) -> str:
+                   size: str | None = None, tabcolsep_pt: float | None = None, long: bool = False) -> str:
     """A booktabs table from a DataFrame whose cells are already LaTeX text (pandas Styler.to_latex), set as
-    `table_setup` says."""
+    `table_setup` says. ``long``: a longtable (package longtable), set where it stands and broken across pages, its
+    header repeated under a short "(continued)" caption, for a table taller than a page."""
     styler = frame.style.hide(axis="index")
-    text = styler.to_latex(
-        caption=caption,
-        label=label,
-        hrules=True,
-        position="tbp",
-        position_float="centering",
-        column_format=column_format or "l" * frame.shape[1],
-    )
+    format_ = column_format or "l" * frame.shape[1]
     setup = "".join(line + "\n" for line in table_setup(size, tabcolsep_pt))
+    if long:
+        text = styler.to_latex(caption=caption, label=label, hrules=True, environment="longtable",
+                               column_format=format_)
+        text = text.replace(f"\\caption[]{{{caption}}}", "\\caption[]{(continued)}", 1)
+        return "\\begingroup\n" + setup + text + "\\endgroup\n"
+    text = styler.to_latex(caption=caption, label=label, hrules=True, position="tbp", position_float="centering",
+                           column_format=format_)
     return text.replace("\\centering\n", "\\centering\n" + setup, 1)
 
 
@@ -204,25 +222,33 @@ def method_cell(name: str, env: str | None = None) -> str:
 
 
 def grouped_table(groups, columns, caption: str, label: str, column_format: str, size: str | None = "small",
-                  tabcolsep_pt: float | None = None) -> str:
+                  tabcolsep_pt: float | None = None, long: bool = False) -> str:
     """A booktabs table of the text's width whose rows come in groups, each under a heading that spans the table
     (a prediction above the methods that test it), so that a long shared text is set once.
 
     ``groups``: [(heading, rows)], rows a list of lists of LaTeX cells; ``columns``: the header cells;
     ``column_format``: one letter per column (l, r, c), spread over the text width; ``size`` and ``tabcolsep_pt`` as
-    in `table_setup` (here the least space between columns).
+    in `table_setup` (here the least space between columns); ``long``: a longtable (package longtable) of the text's
+    width, set where it stands and broken across pages under its repeated header, for a table taller than a page.
     """
     n = len(columns)
-    lines = ["\\begin{table}[tbp]", "\\centering", *table_setup(size, tabcolsep_pt), f"\\caption{{{caption}}}",
-             f"\\label{{{label}}}",
-             f"\\begin{{tabular*}}{{\\linewidth}}{{@{{\\extracolsep{{\\fill}}}}{column_format}@{{}}}}", "\\toprule",
-             " & ".join(columns) + " \\\\", "\\midrule"]
+    header = ["\\toprule", " & ".join(columns) + " \\\\", "\\midrule"]
+    spread = f"@{{\\extracolsep{{\\fill}}}}{column_format}@{{}}"
+    if long:
+        lines = ["\\begingroup", *table_setup(size, tabcolsep_pt), "\\setlength{\\LTleft}{0pt}",
+                 "\\setlength{\\LTright}{0pt}", f"\\begin{{longtable}}{{{spread}}}",
+                 f"\\caption{{{caption}}}\\label{{{label}}} \\\\", *header, "\\endfirsthead",
+                 "\\caption[]{(continued)} \\\\", *header, "\\endhead", "\\bottomrule", "\\endfoot",
+                 "\\bottomrule", "\\endlastfoot"]
+    else:
+        lines = ["\\begin{table}[tbp]", "\\centering", *table_setup(size, tabcolsep_pt), f"\\caption{{{caption}}}",
+                 f"\\label{{{label}}}", f"\\begin{{tabular*}}{{\\linewidth}}{{{spread}}}", *header]
     for i, (heading, rows) in enumerate(groups):
         if i:
             lines.append("\\addlinespace")
         lines.append(f"\\multicolumn{{{n}}}{{@{{}}p{{\\linewidth}}@{{}}}}{{\\emph{{{heading}}}}} \\\\")
         lines += [" & ".join(row) + " \\\\" for row in rows]
-    lines += ["\\bottomrule", "\\end{tabular*}", "\\end{table}", ""]
+    lines += ["\\end{longtable}", "\\endgroup", ""] if long else ["\\bottomrule", "\\end{tabular*}", "\\end{table}", ""]
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..io import atomic_path
 from .latex import booktabs_table, texttt
-from .paper_checks import overfull_boxes, typed_numbers_in, unresolved_references
+from .paper_checks import overfull_boxes, oversized_floats, typed_numbers_in, unresolved_references
 
 # The widest overfull line the paper may have (docs/architecture.md, "The paper's checks").
 OVERFULL_LIMIT_PT = 5.0
@@ -56,8 +56,8 @@ def stage_paper(paper_dir, stage_dir, macros, generated) -> Path:
 
 
 def compile_paper(stage: Path, pdf_out, log: logging.Logger, overfull_limit_pt: float = OVERFULL_LIMIT_PT) -> None:
-    """latexmk -pdf in the stage; fail on errors, on any undefined reference or citation and on a line wider than the
-    text by more than overfull_limit_pt."""
+    """latexmk -pdf in the stage; fail on errors, on any undefined reference or citation, on a line wider than the
+    text by more than overfull_limit_pt and on a float taller than a page."""
     if shutil.which("latexmk") is None:
         raise RuntimeError("latexmk not found: run `make setup` (installs TeX Live when root) or "
                            "`apt-get install latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended`")
@@ -76,6 +76,10 @@ def compile_paper(stage: Path, pdf_out, log: logging.Logger, overfull_limit_pt: 
         listing = "\n".join(overfull)
         raise RuntimeError(f"the paper has {len(overfull)} line(s) wider than the text by more than {overfull_limit_pt}pt "
                            f"(see {stage / 'main.log'}):\n{listing}")
+    oversized = oversized_floats(latex_log)
+    if oversized:
+        raise RuntimeError(f"the paper has {len(oversized)} float(s) taller than a page, set past its bottom margin (see "
+                           f"{stage / 'main.log'}): make each a longtable (long=True):\n" + "\n".join(oversized))
     with atomic_path(pdf_out) as tmp:
         shutil.copy(stage / "main.pdf", tmp)
 

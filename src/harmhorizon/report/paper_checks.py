@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 OVERFULL = re.compile(r"Overfull \\hbox \((?P<width>[\d.]+)pt too wide\) (?P<where>[^\n]*)")
+FLOAT_TOO_LARGE = re.compile(r"Float too large for page by (?P<height>[\d.]+)pt on input line (?P<line>\d+)")
 UNRESOLVED = re.compile(r"(undefined references|Citation .* undefined|Reference .* undefined|There were undefined)")
 
 # Commands whose braced argument is a key, a path or a length, never prose.
@@ -98,6 +99,12 @@ def overfull_boxes(latex_log: str, limit_pt: float) -> list[str]:
     """The overfull \\hbox warnings of a LaTeX log wider than limit_pt, as 'Xpt: where'."""
     return [f"{m.group('width')}pt {m.group('where').strip()}" for m in OVERFULL.finditer(latex_log)
             if float(m.group("width")) > limit_pt]
+
+
+def oversized_floats(latex_log: str) -> list[str]:
+    """The floats taller than a page (LaTeX sets them past the bottom margin), as 'Xpt: input line N'; such a table
+    belongs in a longtable (latex.booktabs_table or grouped_table with long=True)."""
+    return [f"{m.group('height')}pt too tall: input line {m.group('line')}" for m in FLOAT_TOO_LARGE.finditer(latex_log)]
 
 
 def unresolved_references(latex_log: str) -> list[str]:

@@ -16,7 +16,7 @@ from .figures import save_figure  # noqa: F401  (re-exported for the scripts)
 from ..evaluate.verdicts import attack_depth
 from .latex import (booktabs_table, fmt, fmt_interval, grouped_table, macro_word, macro_words, method_cell, number_word,
                     stacked_interval)
-from .style import figure_size, method_legend, method_lineplot, method_order, print_figure, seed_band
+from .style import figure_size, method_label, method_legend, method_lineplot, method_order, print_figure, seed_band
 
 ENV = "real"  # the chat model: the key "base" is the SFT-ed reference (style.method_label)
 HORIZON_LINE = dict(color="0.4", linestyle="--", linewidth=0.8)  # t_ε
@@ -107,12 +107,23 @@ def grad_profile_figure(grad: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def _interval(row) -> tuple[float, float, float, int]:
+    """(mean, low, high, digits) of a summary row: no interval from one seed; three digits from 10 up."""
+    digits = 3 if max(abs(row["mean"]), abs(row["ci_high"]) if np.isfinite(row["ci_high"]) else 0) >= 10 else 2
+    return row["mean"], (row["ci_low"] if row["n_seeds"] > 1 else np.nan), row["ci_high"], digits
+
+
 def _cell(row) -> str:
+    """A summary row as a table cell: the mean above its interval."""
     if row is None or not np.isfinite(row["mean"]):
         return "--"
-    digits = 3 if max(abs(row["mean"]), abs(row["ci_high"]) if np.isfinite(row["ci_high"]) else 0) >= 10 else 2
-    low = row["ci_low"] if row["n_seeds"] > 1 else np.nan
-    return stacked_interval(row["mean"], low, row["ci_high"], digits)
+    return stacked_interval(*_interval(row))
+
+
+def _inline(row) -> str:
+    """A summary row as macro text for running prose: mean [low, high] on one line."""
+    mean, low, high, digits = _interval(row)
+    return fmt_interval(mean, low, high, digits) if np.isfinite(low) else fmt(mean, digits)
 
 
 def summary_table(summary: pd.DataFrame, ks) -> str:
@@ -170,7 +181,7 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         "RealNMarkers": fmt(len(real["judge"]["markers"])),
         "RealShallowFraction": fmt(real["evaluation"]["verdicts"]["shallow_fraction"], 2),
         "RealJudgeHarmStems": fmt(real["judge"]["harm_stems"]),
-        "RealJudgeHarmWindow": fmt(real["judge"]["window_words"]) if real["judge"].get("window_words") else "all",
+        "RealJudgeHarmWindow": fmt(real["judge"]["window_words"]) if real["judge"].get("window_words") else r"\text{all}",
         "RealJudgeStemChars": fmt(real["judge"]["stem_chars"]),
         "RealJudgeContentMinChars": fmt(real["judge"]["content_min_chars"]),
         "RealBaseSamples": fmt(real["sampling"]["n_base_samples"]),
@@ -220,7 +231,7 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
             words.append(metric[: -len(str(k_mid))] + "mid")
         for word in words:
             key = f"Real{method_words[method]}{macro_word(word)}"
-            numbers[key] = _cell(row).strip("$") if np.isfinite(row["mean"]) else r"\text{n/a}"
+            numbers[key] = _inline(row) if np.isfinite(row["mean"]) else r"\text{n/a}"
             numbers[key + "Mean"] = fmt(row["mean"], 2) if np.isfinite(row["mean"]) else r"\text{n/a}"
     if reported is not None:
         numbers.update(reported_prefill_numbers(reported))
@@ -242,11 +253,19 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         numbers["RealLogoddsMargin"] = fmt(rules["logodds_margin"])
         numbers["RealAsrMargin"] = fmt(rules["asr_margin"], 2)
     if runs is not None:
+        excluded = []
         for method in real["methods"]:
             part = runs[runs.method == method]
-            for flag in ("collapsed", "unmoved"):
+            for flag, words in (("collapsed", "collapsed"), ("unmoved", "barely moved")):
                 count = int(part[flag].astype(bool).sum()) if flag in part else 0
                 numbers[f"Real{method_words[method]}{flag.capitalize()}"] = fmt(count)
+                if count:
+                    excluded.append(f"{method_label(method, ENV, tex=True)}: {count} of {len(part)} seeds {words}")
+        aligned = runs[runs.method.isin(list(real["methods"]))]
+        numbers["RealNAlignedRuns"] = fmt(len(aligned))
+        for flag in ("collapsed", "unmoved"):
+            numbers[f"RealN{flag.capitalize()}"] = fmt(int(aligned[flag].astype(bool).sum()) if flag in aligned else 0)
+        numbers["RealExcludedRuns"] = r"\text{" + ("; ".join(excluded) or "none") + "}"
     if kl_unconditional is not None:
         from ..evaluate.verdicts import clipped, kl_share_past_horizon
         from ..intervals import t_interval
@@ -331,7 +350,7 @@ def verdict_numbers(verdicts: pd.DataFrame) -> dict:
     for name, r in zip(names, appendix.itertuples()):
         numbers[f"Real{words[name]}AppendixARatio"] = (
             fmt_interval(r.mean, r.ci_low, r.ci_high, 2) if np.isfinite(r.ci_low) else r"\text{n/a}")
-        numbers[f"Real{words[name]}AppendixAVerdict"] = r.verdict
+        numbers[f"Real{words[name]}AppendixAVerdict"] = rf"\text{{{r.verdict}}}"
     return numbers
 
 

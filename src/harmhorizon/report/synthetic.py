@@ -22,7 +22,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from ..evaluate.frontier import PROBABILITY_FLOOR  # noqa: E402
 from ..evaluate.summary import summary_interval  # noqa: E402
 from .latex import (METHOD_COLUMN, booktabs_table, fmt, fmt_interval, fmt_sci, grouped_table, macro_words,  # noqa: E402
-                    method_cell, number_word, stacked_interval, texttt)
+                    method_cell, number_word, stacked_interval)
 from .style import (BOOTSTRAP_SEED, figure_size, is_replication, method_colour, method_label,  # noqa: E402
                     method_legend, method_lineplot, method_order, print_figure, tex_symbols)
 
@@ -370,7 +370,7 @@ def appendix_a_numbers(verdicts: pd.DataFrame, shared: pd.DataFrame, K: int) -> 
     late, inside = means[means.past_horizon], means[~means.past_horizon]
     ratio = (fmt_interval(judged["mean"], judged.ci_low, judged.ci_high, 2) if np.isfinite(judged.ci_low)
              else fmt(judged["mean"], 2) if np.isfinite(judged["mean"]) else r"\text{n/a}")
-    return {"SynAppARatio": ratio, "SynAppAVerdict": judged.verdict, "SynAppALambda": fmt(lam),
+    return {"SynAppARatio": ratio, "SynAppAVerdict": rf"\text{{{judged.verdict}}}", "SynAppALambda": fmt(lam),
             "SynAppAMargin": fmt(judged.threshold), "SynAppAK": fmt(K), "SynAppASeeds": fmt(int(judged.n)),
             "SynAppALambdas": ", ".join(fmt(v) for v in sorted(verdicts["lambda"])),
             "SynAppAKLPast": fmt(late.kl_t.max(), 2), "SynAppAKLInside": fmt(inside.kl_t.max(), 2),
@@ -395,7 +395,43 @@ def summary_table(summary: pd.DataFrame) -> str:
                           r"seeds (base: sampling seeds), clipped to the range of each quantity. Final models sit at "
                           r"different operating points; \S\ref{sec:synthetic-frontier} compares methods at matched harm, and "
                           r"Table~\ref{tab:benign-cost-synthetic} gives their benign cost.",
-                          label="tab:synthetic-summary", column_format=METHOD_COLUMN + "r" * len(shown), size="small")
+                          label="tab:synthetic-summary", column_format=METHOD_COLUMN + "r" * len(shown), size="small",
+                          long=True)  # one row per method: taller than a page in the paper config
+
+
+def penalised_table(frontier: pd.DataFrame, deep: pd.DataFrame, methods: dict) -> str:
+    """The penalised on-policy methods (Recovery RL, the deep objective) after training, beside RLHF: μ and γ, the
+    final models' recovery log-odds shift Δℓ at decided harmful prefixes (mean and 95% t-interval over seeds), and
+    the exact optimum at the same (β, μ, γ) (evaluate.frontier.deep_optimum): its Δℓ read through the same clipping,
+    its total KL along the base's prefixes, and for the deep objective Thm 20's stated shift μγ^{t−1} averaged
+    over the same prefixes. The exact Gibbs optimum of RLHF's objective shifts nothing at decided prefixes."""
+    from ..intervals import t_interval
+
+    final = frontier[frontier.step == frontier.groupby(["method", "seed"]).step.transform("max")]
+    optimum = deep.set_index("method")
+    shown = [name for name in methods if name == "rlhf" or name in set(deep.method)]
+    rows = []
+    for name in shown:
+        spec, part = methods[name], final[final.method == name]
+        mean, low, high, _ = t_interval(part.recovery_shift_decided) if len(part) else (np.nan,) * 4
+        best = optimum.loc[name] if name in optimum.index else None
+        stated = best.shift_thm20 if best is not None else np.nan
+        rows.append({"method": method_cell(name), r"$\mu$": f"${fmt(spec['mu'])}$" if "mu" in spec else "--",
+                     r"$\gamma$": f"${fmt(spec['gamma'])}$" if "gamma" in spec else "--",
+                     r"final $\Delta\ell$": stacked_interval(mean, low, high),
+                     "Thm.~20": f"${fmt(stated, 3)}$" if np.isfinite(stated) else "--",
+                     r"optimum $\Delta\ell$": f"${fmt(best.recovery_shift_decided, 3)}$" if best is not None else "$0$",
+                     "optimum KL": f"${fmt(best.total_kl, 3)}$" if best is not None else "--",
+                     "seeds": fmt(len(part))})
+    return booktabs_table(pd.DataFrame(rows), caption=r"The penalised on-policy methods after training, beside RLHF: "
+                          r"the final models' recovery log-odds shift $\Delta\ell$ at decided harmful prefixes (mean and "
+                          r"95\% $t$-interval over seeds) against the exact optimum of the same objective at the same "
+                          r"$(\beta,\mu,\gamma)$: its $\Delta\ell$ at the same prefixes (probabilities clipped as for "
+                          r"the models), its total KL along the base's prefixes (nats), and for the deep objective "
+                          r"Thm.~20's stated shift $\mu\gamma^{t-1}$ averaged over the same prefixes (column Thm.~20). The exact optimum "
+                          r"of RLHF's objective shifts nothing there.",
+                          label="tab:synthetic-penalised", column_format=METHOD_COLUMN + "rrrrrrr", size="small",
+                          tabcolsep_pt=4)
 
 
 def matched_table_tex(matched: pd.DataFrame, methods) -> str:
@@ -516,48 +552,8 @@ def verdict_table_tex(table: pd.DataFrame) -> str:
                          caption=r"Predictions of \S\ref{sec:theory-experiments} on the synthetic track at matched "
                          r"harm, grouped by prediction: mean and 95\% $t$-interval over seeds, and the Holm-adjusted $p$ of "
                          r"the test that decided (the confirming one unless refuted). The gradient test's verdicts are in "
-                         r"Table~\ref{tab:synthetic-gradient}.", label="tab:synthetic-verdicts", column_format="lrl")
+                         r"Table~\ref{tab:synthetic-gradient}.", label="tab:synthetic-verdicts", column_format="lrl",
+                         long=True)  # one row per method and level: taller than a page
 
 
 # The settings a method's row names, besides its learning rate and steps: (config key, LaTeX name).
-METHOD_SETTINGS = (("beta", r"\beta"), ("mu", r"\mu"), ("gamma", r"\gamma"), ("m", "m"), ("alpha", r"\alpha"))
-
-
-def compact_rate(rate) -> str:
-    """A learning rate as short LaTeX: 3e-4 → $3\\cdot10^{-4}$, 0.001 → $10^{-3}$; -- when unset."""
-    if rate is None:
-        return "--"
-    mantissa, exponent = f"{float(rate):.1e}".split("e")
-    mantissa = mantissa.removesuffix(".0")
-    factor = "" if mantissa == "1" else mantissa + r"\cdot "
-    return f"${factor}10^{{{int(exponent)}}}$"
-
-
-def methods_table(methods: dict, seeds) -> str:
-    """Every aligned method of the track: its family and trl trainer (methods/registry.py), learning rate, optimiser
-    steps, the settings that set it apart (KL weight β, penalty weight μ and discount γ, the penalty's form, the
-    harm's threshold m, a learned harm model r̂, circuit breakers' α and layers) and its seeds."""
-    from ..methods.registry import family_of, objective_of
-
-    rows = []
-    for name, spec in methods.items():
-        hp = {**spec.get("hp", {}), **{k: v for k, v in spec.items() if k != "hp"}}
-        settings = [f"${symbol}={fmt(hp[key])}$" for key, symbol in METHOD_SETTINGS if key in hp]
-        if spec.get("form"):
-            settings.append(f"{spec['form']} form")
-        if spec.get("reward_model"):
-            settings.append(rf"$\hat r$: {spec['reward_model'].removeprefix('rm_').replace('_', ' ')}")
-        if spec.get("layers"):
-            settings.append("layers " + ", ".join(fmt(layer) for layer in spec["layers"]))
-        own = spec.get("seeds", seeds)
-        rows.append({"method": method_cell(name), "family": family_of(spec),
-                     "trainer": texttt(objective_of(spec).trainer_cls.__name__),
-                     "lr": compact_rate(spec["hp"].get("learning_rate")),
-                     "steps": fmt(int(spec["hp"]["max_steps"])), "settings": ", ".join(settings) or "--",
-                     "seeds": fmt(len(own))})
-    return booktabs_table(pd.DataFrame(rows), caption=r"The aligned methods of the synthetic track: family, TRL trainer "
-                          r"(a subclass where the objective is ours), learning rate, optimiser steps, the settings that "
-                          r"set each apart, and seeds. Every other setting is the configuration's default.",
-                          label="tab:synthetic-methods",
-                          column_format=METHOD_COLUMN + r"llrr>{\raggedright\arraybackslash}p{3.1cm}r",
-                          size="small", tabcolsep_pt=4)
