@@ -14,6 +14,8 @@ that read no run run beside it; the tests that read one run last. None of them w
 import atexit
 import functools
 import shutil
+import signal
+import sys
 import tempfile
 from pathlib import Path
 
@@ -83,6 +85,9 @@ def start(name: str = "reviewer") -> None:
     run = BackgroundRun(*targets, "--cores", cores, "--configfile", str(TEST_CONFIG), workdir=workdir)
     _RUNS[name] = (workdir, run)
     atexit.register(run.stop)  # registered last, so it runs before the folder is removed
+    # A session ended by SIGTERM (a CI timeout, `timeout`) exits through atexit too, and so stops the run.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 @functools.cache

@@ -202,4 +202,4 @@ def test_appendix_a_macros_are_named_by_the_method_whatever_the_note_on_left_out
     verdicts = pd.DataFrame([{"prediction": "App A", "method": "dpo (1 seeds unmoved)", "metric": "appendix_a_ratio",
                               "mean": np.nan, "ci_low": np.nan, "ci_high": np.nan, "verdict": "untestable"}])
     numbers = verdict_numbers(verdicts)
-    assert numbers["RealDpoAppendixARatio"] == r"\text{n/a}" and numbers["RealDpoAppendixAVerdict"] == "untestable"
+    assert numbers["RealDpoAppendixARatio"] == r"\text{n/a}" and numbers["RealDpoAppendixAVerdict"] == r"\text{untestable}"

@@ -10,8 +10,18 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-from scipy import stats
+
+
+@functools.cache
+def _stats():
+    """scipy.stats, imported on first use: it takes half a second, and most jobs that import this module never
+    compute an interval."""
+    from scipy import stats
+
+    return stats
 
 
 def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, int]:
@@ -24,14 +34,14 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, i
     mean = float(values.mean())
     if n < 2:
         return mean, np.nan, np.nan, n
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
+    half = float(_stats().t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
     return mean, mean - half, mean + half, n
 
 
 def t_intervals(mean, sd, n, confidence: float = 0.95):
     """(low, high) arrays: Student-t intervals of means from their sample SDs and sizes (SD NaN counts as 0)."""
     mean, sd, n = (np.asarray(x, dtype=float) for x in (mean, sd, n))
-    half = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * np.nan_to_num(sd) / np.sqrt(n)
+    half = _stats().t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * np.nan_to_num(sd) / np.sqrt(n)
     return mean - half, mean + half
 
 
@@ -40,7 +50,7 @@ def wald_interval(values, confidence: float = 0.95) -> tuple[float, float, float
     values = np.asarray(values, dtype=float)
     n = len(values)
     p = float(values.mean())
-    half = float(stats.norm.ppf(0.5 + confidence / 2) * (p * (1 - p) / n) ** 0.5)
+    half = float(_stats().norm.ppf(0.5 + confidence / 2) * (p * (1 - p) / n) ** 0.5)
     return p, p - half, p + half, n
 
 
@@ -49,8 +59,8 @@ def clopper_pearson(k, n, confidence: float = 0.95):
     k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
     a = (1 - confidence) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        low = np.where(k <= 0, 0.0, stats.beta.ppf(a, np.maximum(k, 1), n - k + 1))
-        high = np.where(k >= n, 1.0, stats.beta.ppf(1 - a, k + 1, np.maximum(n - k, 1)))
+        low = np.where(k <= 0, 0.0, _stats().beta.ppf(a, np.maximum(k, 1), n - k + 1))
+        high = np.where(k >= n, 1.0, _stats().beta.ppf(1 - a, k + 1, np.maximum(n - k, 1)))
     return low, high
 
 
@@ -67,7 +77,7 @@ def welch_difference(a, b, confidence: float = 0.95) -> tuple[float, float, floa
     if va + vb == 0:
         return diff, diff, diff, min(len(a), len(b))
     dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, dof) * np.sqrt(va + vb))
+    half = float(_stats().t.ppf(0.5 + confidence / 2, dof) * np.sqrt(va + vb))
     return diff, diff - half, diff + half, min(len(a), len(b))
 
 
@@ -100,7 +110,7 @@ def one_sided_p(values, threshold: float, above: bool) -> float:
     se = values.std(ddof=1) / np.sqrt(len(values))
     if se == 0:
         return 0.0 if sign * (values.mean() - threshold) > 0 else 1.0
-    return float(stats.t.sf(sign * (values.mean() - threshold) / se, len(values) - 1))
+    return float(_stats().t.sf(sign * (values.mean() - threshold) / se, len(values) - 1))
 
 
 def welch_one_sided_p(a, b, threshold: float, above: bool) -> float:
@@ -115,4 +125,4 @@ def welch_one_sided_p(a, b, threshold: float, above: bool) -> float:
     if va + vb == 0:
         return 0.0 if sign * diff > 0 else 1.0
     dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    return float(stats.t.sf(sign * diff / np.sqrt(va + vb), dof))
+    return float(_stats().t.sf(sign * diff / np.sqrt(va + vb), dof))

@@ -150,7 +150,7 @@ def macros_tex(number_files) -> str:
 
 
 # A macro whose whole text is words (\\text{...}): set as text, so that a line can break inside it.
-WORDS_ONLY = re.compile(r"^\\text\{([^{}$]*)\}$")
+WORDS_ONLY = re.compile(r"^\\text\{([^{}]*)\}$")
 
 
 def macro_body(text: str) -> str:
