@@ -75,7 +75,7 @@ def one_core_targets(config: dict) -> list[str]:
 _RUNS: dict = {}
 
 
-def start(name: str = "reviewer") -> None:
+def start(name: str) -> None:
     """Start the run ``name`` in the background (once)."""
     if name in _RUNS:
         return
@@ -91,14 +91,9 @@ def start(name: str = "reviewer") -> None:
 
 
 @functools.cache
-def finished(name: str = "reviewer") -> Path:
+def finished(name: str) -> Path:
     """The working directory of the run ``name``, once it has finished (removed when the interpreter exits)."""
     start(name)
     workdir, run = _RUNS[name]
     run.wait()
     return workdir
-
-
-def reviewer_run() -> Path:
-    """The working directory of the whole-DAG run, once it has finished."""
-    return finished("reviewer")

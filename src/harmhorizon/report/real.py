@@ -253,18 +253,18 @@ def real_numbers(summary, prefill, information, counts, model, prompts, real, ep
         numbers["RealLogoddsMargin"] = fmt(rules["logodds_margin"])
         numbers["RealAsrMargin"] = fmt(rules["asr_margin"], 2)
     if runs is not None:
-        excluded = []
+        excluded, totals, n_aligned = [], {"collapsed": 0, "unmoved": 0}, 0
         for method in real["methods"]:
             part = runs[runs.method == method]
+            n_aligned += len(part)
             for flag, words in (("collapsed", "collapsed"), ("unmoved", "barely moved")):
                 count = int(part[flag].astype(bool).sum()) if flag in part else 0
+                totals[flag] += count
                 numbers[f"Real{method_words[method]}{flag.capitalize()}"] = fmt(count)
                 if count:
                     excluded.append(f"{method_label(method, ENV, tex=True)}: {count} of {len(part)} seeds {words}")
-        aligned = runs[runs.method.isin(list(real["methods"]))]
-        numbers["RealNAlignedRuns"] = fmt(len(aligned))
-        for flag in ("collapsed", "unmoved"):
-            numbers[f"RealN{flag.capitalize()}"] = fmt(int(aligned[flag].astype(bool).sum()) if flag in aligned else 0)
+        numbers["RealNAlignedRuns"] = fmt(n_aligned)
+        numbers.update({f"RealN{flag.capitalize()}": fmt(count) for flag, count in totals.items()})
         numbers["RealExcludedRuns"] = r"\text{" + ("; ".join(excluded) or "none") + "}"
     if kl_unconditional is not None:
         from ..evaluate.verdicts import clipped, kl_share_past_horizon

@@ -316,6 +316,11 @@ def synthetic_numbers(summary: pd.DataFrame, runs_table: pd.DataFrame, verdict_t
     return n
 
 
+def final_models(frontier: pd.DataFrame) -> pd.DataFrame:
+    """The last point of every run's harm–KL trace: its final model."""
+    return frontier[frontier.step == frontier.groupby(["method", "seed"]).step.transform("max")]
+
+
 def frontier_numbers(frontier: pd.DataFrame, matched: pd.DataFrame, words: dict,
                      deep: pd.DataFrame | None = None) -> dict[str, str]:
     """Macros of the frontier: its size, collapsed points, per method and harm level the leakage ratio
@@ -347,7 +352,7 @@ def frontier_numbers(frontier: pd.DataFrame, matched: pd.DataFrame, words: dict,
                 n[f"Syn{key}{short}{word}"] = text
                 if metric == "kl_past_horizon":  # the seeds whose trace reached the level
                     n[f"Syn{key}Reached{word}"] = fmt(int(r.n))
-    final = frontier[frontier.step == frontier.groupby(["method", "seed"]).step.transform("max")]
+    final = final_models(frontier)
     for method, part in final.groupby("method"):
         mean, low, high, _ = t_interval(part.recovery_shift_decided)
         n[f"Syn{words[method]}ShiftFinal"] = fmt_interval(mean, low, high, 2) if np.isfinite(low) else fmt(mean, 2)
@@ -407,7 +412,7 @@ def penalised_table(frontier: pd.DataFrame, deep: pd.DataFrame, methods: dict) -
     over the same prefixes. The exact Gibbs optimum of RLHF's objective shifts nothing at decided prefixes."""
     from ..intervals import t_interval
 
-    final = frontier[frontier.step == frontier.groupby(["method", "seed"]).step.transform("max")]
+    final = final_models(frontier)
     optimum = deep.set_index("method")
     shown = [name for name in methods if name == "rlhf" or name in set(deep.method)]
     rows = []
@@ -554,6 +559,3 @@ def verdict_table_tex(table: pd.DataFrame) -> str:
                          r"the test that decided (the confirming one unless refuted). The gradient test's verdicts are in "
                          r"Table~\ref{tab:synthetic-gradient}.", label="tab:synthetic-verdicts", column_format="lrl",
                          long=True)  # one row per method and level: taller than a page
-
-
-# The settings a method's row names, besides its learning rate and steps: (config key, LaTeX name).
